@@ -1,0 +1,43 @@
+# make run / make test create or refresh .venv when missing or stale, then do their job.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+MODELS := models/whisper-base/.verified
+SHARED ?= ../shared
+export HF_HUB_OFFLINE := 1
+
+.PHONY: install run test lint eval bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+$(MODELS): $(STAMP) models/manifest.json
+	$(BIN)/qa-service models install
+
+install: $(STAMP) $(MODELS)
+
+run: install
+	$(BIN)/qa-service analyze samples/
+
+test: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+eval: install
+	$(BIN)/qa-service eval transcripts $(SHARED)/corpus/zh-dev
+	$(BIN)/qa-service eval transcripts $(SHARED)/corpus/en-dev
+	$(BIN)/qa-service eval transcripts $(SHARED)/eval/real
+
+bench: install
+	$(BIN)/qa-service bench samples/
+
+clean:
+	rm -rf $(VENV) models/whisper-base .mypy_cache .ruff_cache .pytest_cache

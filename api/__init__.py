@@ -1,0 +1,1 @@
+"""The HTTP layer (FastAPI). The core in ``qa_service`` never imports it."""

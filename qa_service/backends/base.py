@@ -1,0 +1,42 @@
+"""What the pipeline needs from an ASR backend."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from qa_service.transcript import Word
+
+
+@dataclass(frozen=True)
+class AsrSegment:
+    """A decoded segment; times are relative to the audio passed in."""
+
+    start: float
+    end: float
+    text: str
+    words: tuple[Word, ...]
+    avg_logprob: float
+    compression_ratio: float
+    no_speech_prob: float
+
+
+@dataclass(frozen=True)
+class AsrChunkResult:
+    language: str
+    language_prob: float
+    segments: tuple[AsrSegment, ...]
+
+
+class AsrBackend(Protocol):
+    name: str
+
+    def detect_language(self, audio: np.ndarray) -> tuple[str, float]:
+        """Most likely language of 16 kHz mono ``audio`` and its probability."""
+        ...
+
+    def transcribe(self, audio: np.ndarray, *, language: str, initial_prompt: str | None) -> AsrChunkResult:
+        """Transcribe 16 kHz mono ``audio`` (one stretch of speech) with word timestamps."""
+        ...

@@ -1,0 +1,140 @@
+"""The ``qa-service`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from qa_service.config import Settings
+from qa_service.errors import QAError
+
+EXIT_BAD_INPUT = 2
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings()
+    updates: dict[str, Any] = {}
+    if getattr(args, "model", None):
+        updates["model"] = args.model
+    if getattr(args, "device", None):
+        updates["device"] = args.device
+    if getattr(args, "beam_size", None):
+        updates["beam_size"] = args.beam_size
+    if updates:
+        settings = settings.model_copy(update={"asr": settings.asr.model_copy(update=updates)})
+    return settings
+
+
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from qa_service.evaluation.bench import audio_files
+    from qa_service.pipeline import run_pipeline
+    from qa_service.report import analysis_to_dict, render_report
+
+    settings = _settings(args)
+    files = audio_files([Path(p) for p in args.files])
+    if not files:
+        raise QAError(f"no recordings found in {' '.join(args.files)}")
+    failures = 0
+    for index, path in enumerate(files):
+        try:
+            analysis = run_pipeline(path, settings, agent_channel=args.agent_channel, language=args.language)
+        except QAError as exc:
+            if len(files) == 1:
+                raise
+            failures += 1
+            print(f"error: {path}: {exc.code}: {exc.message}", file=sys.stderr)
+            continue
+        if args.json:
+            print(json.dumps(analysis_to_dict(analysis), ensure_ascii=False))
+        else:
+            if index:
+                print("\n" + "=" * 72 + "\n")
+            print(render_report(analysis))
+    return EXIT_BAD_INPUT if failures else 0
+
+
+def _cmd_models_install(args: argparse.Namespace) -> int:
+    from qa_service.model_assets import install_all
+
+    for result in install_all(Settings().models_dir, force=args.force):
+        state = "already present" if result.already_present else "installed"
+        print(f"{result.name}: {state} at {result.path} ({result.size} bytes, sha256 {result.sha256})")
+    return 0
+
+
+def _cmd_eval_transcripts(args: argparse.Namespace) -> int:
+    from qa_service.evaluation.transcripts import eval_transcripts
+
+    summary = eval_transcripts(Path(args.directory), _settings(args), lambda line: print(line, flush=True))
+    if args.out:
+        Path(args.out).write_text(json.dumps(summary, ensure_ascii=False, indent=1) + "\n")
+    return 0
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from qa_service.evaluation.bench import bench
+
+    paths = [Path(p) for p in args.files] or [Settings().samples_dir]
+    bench(paths, _settings(args), lambda line: print(line, flush=True), repeat=args.repeat)
+    return 0
+
+
+def _asr_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", help="ASR model directory or name (default: settings)")
+    parser.add_argument("--device", choices=["cpu", "cuda", "auto"])
+    parser.add_argument("--beam-size", type=int)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qa-service", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    analyze = sub.add_parser("analyze", help="analyse recordings and print a report or JSON")
+    analyze.add_argument("files", nargs="+", metavar="FILE", help="recordings or directories of them")
+    analyze.add_argument("--agent-channel", type=int, choices=[0, 1])
+    analyze.add_argument("--language", choices=["zh", "en", "auto"])
+    analyze.add_argument("--json", action="store_true", help="one JSON object per recording")
+    _asr_options(analyze)
+    analyze.set_defaults(func=_cmd_analyze)
+
+    models = sub.add_parser("models", help="model assets").add_subparsers(
+        dest="models_command", required=True
+    )
+    install = models.add_parser("install", help="assemble and verify bundled models")
+    install.add_argument("--force", action="store_true", help="rebuild and re-hash")
+    install.set_defaults(func=_cmd_models_install)
+
+    evaluate = sub.add_parser("eval", help="accuracy against ground truth").add_subparsers(
+        dest="eval_command", required=True
+    )
+    transcripts = evaluate.add_parser("transcripts", help="ASR error rate and pacing metrics")
+    transcripts.add_argument("directory", help="a corpus with <id>.truth.json, or a manifest.jsonl folder")
+    transcripts.add_argument("--out", help="also write the summary as JSON to this file")
+    _asr_options(transcripts)
+    transcripts.set_defaults(func=_cmd_eval_transcripts)
+
+    bench = sub.add_parser("bench", help="model load time, RTF per stage, peak memory")
+    bench.add_argument("files", nargs="*", metavar="FILE", help="recordings (default: samples/)")
+    bench.add_argument("--repeat", type=int, default=1)
+    _asr_options(bench)
+    bench.set_defaults(func=_cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except QAError as exc:
+        print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""The one Settings object. Built by the entry point and passed in, never at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+Language = Literal["zh", "en", "auto"]
+
+
+class AsrSettings(BaseModel):
+    """faster-whisper: any CTranslate2 model directory, or a model name resolved offline."""
+
+    backend: Literal["faster-whisper"] = "faster-whisper"
+    model: str = Field(
+        default="whisper-base",
+        description="a model directory, a name under the models directory, or a faster-whisper "
+        "size name (e.g. large-v3) already in the local Hugging Face cache",
+    )
+    device: Literal["cpu", "cuda", "auto"] = "cpu"
+    compute_type: str = "int8"
+    beam_size: int = Field(default=1, ge=1, le=20)
+    language: Language = "zh"
+    cpu_threads: int = Field(default=0, ge=0, description="0: one per available core")
+    initial_prompt_zh: str = ""
+    initial_prompt_en: str = ""
+    # Segments below these are hallucination suspects (see pipeline.transcribe).
+    min_avg_logprob: float = -1.0
+    max_compression_ratio: float = 2.4
+    max_no_speech_prob: float = 0.6
+    min_speech_overlap: float = Field(
+        default=0.5, ge=0, le=1, description="share of a segment that must lie on detected speech"
+    )
+
+
+class VadSettings(BaseModel):
+    threshold: float = Field(default=0.5, gt=0, lt=1)
+    min_speech_ms: int = 120
+    min_silence_ms: int = 300
+    speech_pad_ms: int = 30
+
+
+class PacingSettings(BaseModel):
+    dead_air_min_s: float = Field(default=5.0, gt=0)
+    interruption_min_overlap_s: float = Field(default=0.5, ge=0)
+    turn_max_pause_s: float = Field(
+        default=1.0, gt=0, description="pauses shorter than this stay inside one turn"
+    )
+
+
+class Settings(BaseSettings):
+    """Environment variables use the prefix ``QA_`` and ``__`` for nesting (``QA_ASR__BEAM_SIZE``)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="QA_", env_nested_delimiter="__", env_file=None, extra="ignore"
+    )
+
+    models_dir: Path = PROJECT_ROOT / "models"
+    samples_dir: Path = PROJECT_ROOT / "samples"
+    agent_channel: Literal[0, 1] = 0
+    asr: AsrSettings = AsrSettings()
+    vad: VadSettings = VadSettings()
+    pacing: PacingSettings = PacingSettings()

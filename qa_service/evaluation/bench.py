@@ -1,0 +1,56 @@
+"""``qa-service bench``: model load time, real-time factor per stage, peak memory."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from qa_service.backends import get_asr_backend
+from qa_service.config import Settings
+from qa_service.evaluation.transcripts import Log, peak_rss_mb
+from qa_service.pipeline import run_pipeline
+
+AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".wma", ".amr"}
+
+
+def audio_files(paths: list[Path]) -> list[Path]:
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            out += sorted(p for p in path.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES)
+        else:
+            out.append(path)
+    return out
+
+
+def bench(paths: list[Path], settings: Settings, log: Log, repeat: int = 1) -> dict[str, Any]:
+    start = time.perf_counter()
+    backend = get_asr_backend(settings.asr, settings.models_dir)
+    load_s = time.perf_counter() - start
+    log(
+        f"model load {load_s:.2f} s ({settings.asr.model}, {settings.asr.device}, {settings.asr.compute_type})"
+    )
+    stages: dict[str, float] = {}
+    audio_s = 0.0
+    for path in audio_files(paths):
+        for _ in range(repeat):
+            analysis = run_pipeline(path, settings, asr=backend)
+            audio_s += analysis.duration_s
+            for stage, seconds in analysis.timings.items():
+                stages[stage] = stages.get(stage, 0.0) + seconds
+            total = sum(analysis.timings.values())
+            log(
+                f"{path.name:<28} {analysis.duration_s:6.1f} s  RTF {total / analysis.duration_s:.3f}  "
+                + "  ".join(f"{k} {v / analysis.duration_s:.3f}" for k, v in analysis.timings.items())
+            )
+    if not audio_s:
+        raise SystemExit("bench: no audio files given")
+    rtf = {k: v / audio_s for k, v in stages.items()}
+    total_rtf = sum(stages.values()) / audio_s
+    log(
+        f"SUMMARY bench: model load {load_s:.2f} s  RTF {total_rtf:.3f} ("
+        + ", ".join(f"{k} {v:.3f}" for k, v in rtf.items())
+        + f")  peak RSS {peak_rss_mb():.0f} MB"
+    )
+    return {"model_load_s": load_s, "rtf": total_rtf, "stage_rtf": rtf, "peak_rss_mb": peak_rss_mb()}

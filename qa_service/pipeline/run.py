@@ -1,0 +1,162 @@
+"""``run_pipeline``: decode, detect speech, transcribe, assign roles, measure pacing."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa_service.audio import SAMPLE_RATE, Recording, decode_audio
+from qa_service.backends import AsrBackend, get_asr_backend
+from qa_service.config import Settings
+from qa_service.errors import LayoutError, MonoDiarizationUnavailableError
+from qa_service.pipeline.pacing import PacingMetrics, measure_pacing
+from qa_service.pipeline.roles import assign_roles
+from qa_service.pipeline.speech import detect_speech
+from qa_service.pipeline.transcribe import transcribe_channel
+from qa_service.transcript import ChannelTranscript, Span, Transcript
+
+Hook = Callable[..., None]
+"""``hook(step, artefact, completed=None, total=None)``, called after each stage."""
+
+# Two channels this similar are one signal written twice: a mono recording in a stereo file.
+_DUAL_MONO_CORRELATION = 0.98
+
+
+@dataclass(frozen=True)
+class CallAnalysis:
+    source: str
+    duration_s: float
+    transcript: Transcript
+    metrics: PacingMetrics
+    timings: dict[str, float]
+    audio: dict[str, Any] = field(default_factory=dict)
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - start
+
+
+def run_pipeline(
+    path: Path | str,
+    settings: Settings,
+    *,
+    agent_channel: int | None = None,
+    language: str | None = None,
+    hook: Hook | None = None,
+    asr: AsrBackend | None = None,
+) -> CallAnalysis:
+    """Analyse one recording. ``agent_channel`` overrides the file's tag and the settings."""
+    notify: Hook = hook or (lambda *a, **k: None)
+    timings: dict[str, float] = {}
+
+    with _timed(timings, "decode"):
+        recording = decode_audio(path)
+    notify("decode", recording)
+    _check_layout(recording)
+    agent = _agent_channel(recording, agent_channel, settings)
+
+    with _timed(timings, "load_models"):
+        backend = asr or get_asr_backend(settings.asr, settings.models_dir)
+
+    with _timed(timings, "detect_speech"):
+        speech = [detect_speech(recording.samples[c], settings.vad) for c in range(recording.channels)]
+    notify("detect_speech", speech)
+
+    with _timed(timings, "detect_language"):
+        lang = _language(language or settings.asr.language, backend, recording, speech)
+
+    channels: list[ChannelTranscript] = []
+    with _timed(timings, "transcribe"):
+        for index in range(recording.channels):
+            channels.append(
+                transcribe_channel(
+                    backend,
+                    recording.samples[index],
+                    index,
+                    speech[index],
+                    language=lang,
+                    asr=settings.asr,
+                    pacing=settings.pacing,
+                )
+            )
+            notify("transcribe", channels[-1], completed=index + 1, total=recording.channels)
+
+    with _timed(timings, "assign_roles"):
+        transcript = assign_roles(channels, agent, lang, settings.pacing)
+    notify("assign_roles", transcript)
+
+    with _timed(timings, "measure_pacing"):
+        metrics = measure_pacing(transcript, recording, settings.pacing)
+    notify("measure_pacing", metrics)
+
+    return CallAnalysis(
+        source=str(path),
+        duration_s=recording.duration_s,
+        transcript=transcript,
+        metrics=metrics,
+        timings=timings,
+        audio={
+            "codec": recording.codec,
+            "container": recording.container,
+            "channels": recording.channels,
+            "source_sample_rate": recording.source_sample_rate,
+            "agent_channel": agent,
+        },
+    )
+
+
+def _check_layout(recording: Recording) -> None:
+    if recording.channels > 2:
+        raise LayoutError(
+            f"recordings with {recording.channels} channels are not supported: expected mono or "
+            "stereo with one party per channel"
+        )
+    if recording.channels == 1 or _is_dual_mono(recording.samples):
+        raise MonoDiarizationUnavailableError(
+            "mono recording: speaker diarization for mono calls is not available yet; "
+            "upload a stereo recording with one party per channel"
+        )
+
+
+def _is_dual_mono(samples: np.ndarray) -> bool:
+    left, right = samples[0].astype(np.float64), samples[1].astype(np.float64)
+    if not left.any() or not right.any():
+        return False
+    corr = float(np.corrcoef(left, right)[0, 1])
+    return corr >= _DUAL_MONO_CORRELATION
+
+
+def _agent_channel(recording: Recording, requested: int | None, settings: Settings) -> int:
+    if requested is not None:
+        if requested not in (0, 1):
+            raise LayoutError(f"agent channel must be 0 or 1, got {requested}")
+        return requested
+    hint = recording.agent_channel_hint()
+    return hint if hint is not None else settings.agent_channel
+
+
+def _language(
+    requested: str, backend: AsrBackend, recording: Recording, speech: list[tuple[Span, ...]]
+) -> str:
+    if requested != "auto":
+        return requested
+    # Up to 30 s of detected speech from all channels is what Whisper's language head sees.
+    pieces = [
+        recording.samples[c][int(s.start * SAMPLE_RATE) : int(s.end * SAMPLE_RATE)]
+        for c in range(recording.channels)
+        for s in speech[c]
+    ]
+    audio = np.concatenate(pieces)[: 30 * SAMPLE_RATE] if pieces else recording.samples[0]
+    language, _ = backend.detect_language(audio)
+    return language

@@ -1,0 +1,109 @@
+"""The analysis as the JSON contract and as a readable report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qa_service.pipeline import CallAnalysis
+from qa_service.pipeline.pacing import Loudness
+from qa_service.transcript import Utterance
+
+
+def _r(value: float | None, digits: int = 3) -> float | None:
+    return None if value is None else round(float(value), digits)
+
+
+def _utterance(u: Utterance) -> dict[str, Any]:
+    return {
+        "role": u.role,
+        "speaker": u.speaker,
+        "start": _r(u.start),
+        "end": _r(u.end),
+        "text": u.text,
+        "text_normalized": u.text_normalized,
+        "words": [
+            {"start": _r(w.start), "end": _r(w.end), "text": w.text, "prob": _r(w.prob)} for w in u.words
+        ],
+        "avg_logprob": _r(u.avg_logprob),
+        "suspect": u.suspect,
+    }
+
+
+def _loudness(level: Loudness) -> dict[str, float | None]:
+    return {"mean": _r(level.mean_dbfs, 1), "p95": _r(level.p95_dbfs, 1), "max": _r(level.max_dbfs, 1)}
+
+
+def analysis_to_dict(analysis: CallAnalysis) -> dict[str, Any]:
+    t, m = analysis.transcript, analysis.metrics
+    return {
+        "source": analysis.source,
+        "duration_s": _r(analysis.duration_s),
+        "language": t.language,
+        "layout": t.layout,
+        "audio": analysis.audio,
+        "utterances": [_utterance(u) for u in t.utterances],
+        "metrics": {
+            "agent_speech_rate": _r(m.speech_rate["agent"], 1),
+            "customer_speech_rate": _r(m.speech_rate["customer"], 1),
+            "speech_rate_unit": m.speech_rate_unit,
+            "speaking_s": {r: _r(v) for r, v in m.speaking_s.items()},
+            "talk_ratio": {r: _r(v) for r, v in m.talk_ratio.items()},
+            "dead_air": [
+                {"start": _r(s.start), "end": _r(s.end), "duration_s": _r(s.duration)} for s in m.dead_air
+            ],
+            "interruptions": [
+                {"by": i.by, "start": _r(i.start), "overlap_s": _r(i.overlap_s)} for i in m.interruptions
+            ],
+            "response_latency": {
+                "mean_s": _r(m.response_latency.mean_s),
+                "max_s": _r(m.response_latency.max_s),
+                "count": m.response_latency.count,
+            },
+            "loudness_dbfs": {r: _loudness(v) for r, v in m.loudness.items()},
+        },
+        "timings": {k: _r(v) for k, v in analysis.timings.items()},
+    }
+
+
+_ROLE_LABEL = {"agent": "AGENT   ", "customer": "CUSTOMER"}
+
+
+def _clock(seconds: float) -> str:
+    minutes, sec = divmod(seconds, 60.0)
+    return f"{int(minutes):02d}:{sec:04.1f}"
+
+
+def _fmt(value: float | None, unit: str = "", digits: int = 1) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}{unit}"
+
+
+def render_report(analysis: CallAnalysis) -> str:
+    t, m = analysis.transcript, analysis.metrics
+    unit = "words/min" if m.speech_rate_unit == "words_per_minute" else "chars/min"
+    lines = [
+        f"Call {analysis.source}",
+        f"  {_fmt(analysis.duration_s, ' s')}, {t.layout}, language {t.language}, "
+        f"agent on channel {analysis.audio.get('agent_channel')}",
+        "",
+        "Pacing",
+        f"  speech rate   agent {_fmt(m.speech_rate['agent'])} {unit}, "
+        f"customer {_fmt(m.speech_rate['customer'])} {unit}",
+        f"  talk ratio    agent {m.talk_ratio['agent']:.0%}, customer {m.talk_ratio['customer']:.0%}",
+        f"  latency       mean {_fmt(m.response_latency.mean_s, ' s')}, "
+        f"max {_fmt(m.response_latency.max_s, ' s')} over {m.response_latency.count} answers",
+        f"  dead air      {len(m.dead_air)}"
+        + "".join(f"  [{_clock(s.start)}-{_clock(s.end)} {s.duration:.1f} s]" for s in m.dead_air),
+        f"  interruptions {len(m.interruptions)}"
+        + "".join(f"  [{i.by} at {_clock(i.start)}, {i.overlap_s:.1f} s]" for i in m.interruptions),
+    ]
+    for role, level in m.loudness.items():
+        lines.append(
+            f"  loudness {role:<9}mean {_fmt(level.mean_dbfs, ' dBFS')}, max {_fmt(level.max_dbfs, ' dBFS')}"
+        )
+    lines += ["", "Transcript"]
+    for u in t.utterances:
+        mark = f"  (ignored: {u.suspect})" if u.suspect else ""
+        lines.append(f"  [{_clock(u.start)}-{_clock(u.end)}] {_ROLE_LABEL[u.role]} {u.text_normalized}{mark}")
+    total = sum(analysis.timings.values())
+    lines += ["", f"Processed in {total:.1f} s (real-time factor {total / analysis.duration_s:.2f})"]
+    return "\n".join(lines)

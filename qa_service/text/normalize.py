@@ -1,0 +1,156 @@
+"""Normalised text beside the raw ASR text.
+
+Chinese: Traditional to Simplified (OpenCC t2s), full width to half width, punctuation reduced
+to one canonical set, Arabic numerals written as spoken (phone numbers digit by digit, quantities
+as cardinals). English: lower case, numerals as words, canonical punctuation. Comparison strips
+punctuation entirely and folds spoken variants of the same digit (幺/一, 两/二).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import opencc
+
+from qa_service.text.numbers import en_number, en_ordinal, zh_cardinal, zh_digits, zh_number
+
+_ZH_PUNCT = {",": "，", "?": "？", "!": "！", ";": "；", ":": "：", ".": "。", "、": "、"}
+# Groups of digits read as one number: 138-1276-4509, 4782 6601 3952.
+_DIGIT_GROUPS = re.compile(r"\d+(?:[ \-]\d+)+")
+_DECIMAL = re.compile(r"(\d+)\.(\d+)")
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?)%")
+_CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
+_YEAR = re.compile(r"(\d{4})(?=年)")
+_DIGITS = re.compile(r"\d+")
+_SPACE_NEAR_CJK = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef])\s+|\s+(?=[\u3000-\u9fff\uff00-\uffef])")
+_SPACES = re.compile(r"\s+")
+_EN_PUNCT = re.compile(r"[^\w\s',.?!]|_")
+_EN_EDGE_APOSTROPHE = re.compile(r"(?<!\w)'|'(?!\w)")
+_EN_PUNCT_RUN = re.compile(r"\s*([,.?!])[,.?!\s]*")
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def is_cjk(ch: str) -> bool:
+    code = ord(ch)
+    return 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0xF900 <= code <= 0xFAFF
+
+
+def _is_punct(ch: str) -> bool:
+    return unicodedata.category(ch)[0] in "PSZC"
+
+
+def _join_digit_groups(text: str, min_digits: int = 7) -> str:
+    def repl(m: re.Match[str]) -> str:
+        digits = re.sub(r"\D", "", m.group(0))
+        return digits if len(digits) >= min_digits else m.group(0)
+
+    return _DIGIT_GROUPS.sub(repl, text)
+
+
+def _zh_numerals(text: str) -> str:
+    text = _join_digit_groups(text)
+    text = _PERCENT.sub(lambda m: "百分之" + _zh_decimal(m.group(1)), text)
+    text = _CLOCK.sub(
+        lambda m: (
+            zh_cardinal(int(m.group(1)))
+            + "点"
+            + ("" if m.group(2) == "00" else zh_cardinal(int(m.group(2))) + "分")
+        ),
+        text,
+    )
+    text = _YEAR.sub(lambda m: zh_digits(m.group(1)), text)
+    text = _DECIMAL.sub(lambda m: _zh_decimal(m.group(0)), text)
+    return _DIGITS.sub(lambda m: zh_number(m.group(0)), text)
+
+
+def _zh_decimal(number: str) -> str:
+    whole, _, frac = number.partition(".")
+    out = zh_number(whole)
+    return out + ("点" + zh_digits(frac) if frac else "")
+
+
+def _normalize_zh(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)
+    text = _t2s().convert(text)
+    text = _zh_numerals(text)
+    text = _SPACE_NEAR_CJK.sub("", text)
+    text = "".join(_ZH_PUNCT.get(ch, ch) for ch in text)
+    text = re.sub(r"([，。？！；：、])[，。？！；：、\s]*", r"\1", text)
+    return _SPACES.sub(" ", text).strip().lstrip("，。？！；：、")
+
+
+def _en_numerals(text: str) -> str:
+    text = _join_digit_groups(text)
+    text = _PERCENT.sub(lambda m: _en_decimal(m.group(1)) + " percent", text)
+    text = _DECIMAL.sub(lambda m: _en_decimal(m.group(0)), text)
+    text = re.sub(r"(\d+)(?:st|nd|rd|th)\b", lambda m: " " + en_ordinal(int(m.group(1))) + " ", text)
+    return _DIGITS.sub(lambda m: " " + en_number(m.group(0)) + " ", text)
+
+
+def _en_decimal(number: str) -> str:
+    whole, _, frac = number.partition(".")
+    out = en_number(whole)
+    return out + (" point " + " ".join(en_number(d) for d in frac) if frac else "")
+
+
+def _normalize_en(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).replace("’", "'").lower()
+    text = _en_numerals(text)
+    text = text.replace("-", " ")
+    text = _EN_PUNCT.sub(" ", text)
+    text = _EN_EDGE_APOSTROPHE.sub(" ", text)
+    text = _EN_PUNCT_RUN.sub(r"\1 ", text)
+    return _SPACES.sub(" ", text).strip().lstrip(",.?! ")
+
+
+def normalize(text: str, language: str) -> str:
+    """Readable normalised text for ``language`` (``zh`` or ``en``; others pass through NFKC)."""
+    if language == "zh":
+        return _normalize_zh(text)
+    if language == "en":
+        return _normalize_en(text)
+    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+
+
+def strip_punctuation(text: str, language: str) -> str:
+    if language == "zh":
+        return "".join(ch for ch in text if not _is_punct(ch))
+    words = ("".join(ch for ch in w if not _is_punct(ch) or ch == "'") for w in text.split())
+    return " ".join(w.strip("'") for w in words if w.strip("'"))
+
+
+_ZH_COMPARE_FOLD = str.maketrans({"幺": "一", "两": "二"})
+
+
+def canonical_for_comparison(text: str, language: str) -> str:
+    """Normalised, punctuation-free text in which spoken variants of one digit are folded."""
+    out = strip_punctuation(normalize(text, language), language)
+    if language == "zh":
+        out = out.translate(_ZH_COMPARE_FOLD).lower()
+    return out
+
+
+def count_spoken_units(text: str, language: str) -> int:
+    """Characters for Chinese (a Latin word counts once), words for English."""
+    plain = strip_punctuation(normalize(text, language), language)
+    if language == "en":
+        return len(plain.split())
+    count = 0
+    in_word = False
+    for ch in plain:
+        if is_cjk(ch):
+            count += 1
+            in_word = False
+        elif ch.isalnum():
+            if not in_word:
+                count += 1
+            in_word = True
+        else:
+            in_word = False
+    return count
