@@ -22,6 +22,9 @@ class AsrSettings(BaseModel):
         description="a model directory, a name under the models directory, or a faster-whisper "
         "size name (e.g. large-v3) already in the local Hugging Face cache",
     )
+    cache_dir: Path | None = Field(
+        default=None, description="Hugging Face cache holding named models (default: HF_HUB_CACHE)"
+    )
     device: Literal["cpu", "cuda", "auto"] = "cpu"
     compute_type: str = "int8"
     beam_size: int = Field(default=1, ge=1, le=20)

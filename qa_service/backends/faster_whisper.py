@@ -17,7 +17,7 @@ from qa_service.transcript import Word
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
 
-_MODELS: dict[tuple[str, str, str, int], WhisperModel] = {}
+_MODELS: dict[tuple[str, str, str, int, str], WhisperModel] = {}
 _LOCK = threading.Lock()
 
 
@@ -41,7 +41,7 @@ def _load(model: str, settings: AsrSettings) -> WhisperModel:
     from faster_whisper import WhisperModel
 
     threads = settings.cpu_threads or (os.cpu_count() or 1)
-    key = (model, settings.device, settings.compute_type, threads)
+    key = (model, settings.device, settings.compute_type, threads, str(settings.cache_dir))
     with _LOCK:
         if key not in _MODELS:
             try:
@@ -51,6 +51,7 @@ def _load(model: str, settings: AsrSettings) -> WhisperModel:
                     compute_type=settings.compute_type,
                     cpu_threads=threads,
                     local_files_only=True,
+                    download_root=str(settings.cache_dir) if settings.cache_dir else None,
                 )
             except Exception as exc:  # faster-whisper raises several unrelated types here
                 raise ModelNotFoundError(
