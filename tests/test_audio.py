@@ -39,8 +39,12 @@ FORMATS = [
 ]
 
 
-@pytest.mark.parametrize(("suffix", "codec", "container", "rate", "lossless"), FORMATS, ids=[f[1] for f in FORMATS])
-def test_decodes_common_formats_keeping_channels(tmp_path, speech_8k, suffix, codec, container, rate, lossless):
+@pytest.mark.parametrize(
+    ("suffix", "codec", "container", "rate", "lossless"), FORMATS, ids=[f[1] for f in FORMATS]
+)
+def test_decodes_common_formats_keeping_channels(
+    tmp_path, speech_8k, suffix, codec, container, rate, lossless
+):
     source = speech_8k
     if rate != 8000:  # encoders with fixed rates get the signal resampled by linear interpolation
         n = int(source.shape[1] * rate / 8000)
@@ -72,7 +76,12 @@ def test_decodes_mono_at_any_rate(tmp_path, speech_8k):
 
 def test_reads_the_agent_channel_from_the_comment_tag(tmp_path, speech_8k):
     path = write_audio(
-        tmp_path / "tagged.wav", speech_8k, 8000, "pcm_s16le", "wav", {"comment": "agent_channel=1; customer_channel=0"}
+        tmp_path / "tagged.wav",
+        speech_8k,
+        8000,
+        "pcm_s16le",
+        "wav",
+        {"comment": "agent_channel=1; customer_channel=0"},
     )
     assert decode_audio(path).agent_channel_hint() == 1
     assert decode_audio(SAMPLES / "zh-dev-23-cut.wav").agent_channel_hint() == 1
@@ -136,5 +145,3 @@ def test_very_short_input_decodes(tmp_path, speech_8k):
     path = write_audio(tmp_path / "short.wav", speech_8k[:, :400], 8000, "pcm_s16le", "wav")  # 50 ms
     rec = decode_audio(path)
     assert rec.duration_s == pytest.approx(0.05, abs=0.01)
-
-

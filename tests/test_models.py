@@ -88,7 +88,9 @@ def test_named_model_loads_offline_from_a_local_hub_cache(tmp_path, settings: Se
 
     asr = FasterWhisperAsr(AsrSettings(model="base", cache_dir=tmp_path), tmp_path / "no-models")
     assert Path(asr.model_path).name != "whisper-base"
-    audio = decode_audio(SAMPLES / "zh-dev-01.wav").samples[0, int(0.7 * SAMPLE_RATE) : int(7.3 * SAMPLE_RATE)]
+    audio = decode_audio(SAMPLES / "zh-dev-01.wav").samples[
+        0, int(0.7 * SAMPLE_RATE) : int(7.3 * SAMPLE_RATE)
+    ]
     result = asr.transcribe(np.ascontiguousarray(audio), language="zh", initial_prompt=None)
     text = normalize("".join(s.text for s in result.segments), "zh")
     assert "客服中心" in text

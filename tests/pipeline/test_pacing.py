@@ -21,12 +21,17 @@ def spans(*pairs):
 
 
 def utt(role, start, end, text, suspect=None):
-    return Utterance(role, f"channel_{0 if role == 'agent' else 1}", start, end, text, text, (), -0.2, "zh", suspect)
+    return Utterance(
+        role, f"channel_{0 if role == 'agent' else 1}", start, end, text, text, (), -0.2, "zh", suspect
+    )
 
 
 def test_group_turns_merges_short_pauses_only():
     assert group_turns(spans((0, 1), (1.5, 2), (3.2, 4)), max_pause=1.0) == [Span(0, 2), Span(3.2, 4)]
-    assert group_turns(spans((0, 10), (10.5, 20), (20.5, 30)), 1.0, max_length=25) == [Span(0, 20), Span(20.5, 30)]
+    assert group_turns(spans((0, 10), (10.5, 20), (20.5, 30)), 1.0, max_length=25) == [
+        Span(0, 20),
+        Span(20.5, 30),
+    ]
 
 
 def test_dead_air_counts_only_gaps_between_speech_of_either_party():
@@ -54,7 +59,12 @@ def test_interruption_needs_a_running_turn_and_enough_overlap():
 
 def test_interruption_overlap_ignores_pauses_inside_the_running_turn():
     # The agent pauses 4.0-4.8 inside one turn; the customer talks 4.1-5.4: both at once only 4.8-5.0.
-    speech = {"agent": spans((0.0, 4.0), (4.8, 5.0)), "customer": spans((4.1, 5.4),)}
+    speech = {
+        "agent": spans((0.0, 4.0), (4.8, 5.0)),
+        "customer": spans(
+            (4.1, 5.4),
+        ),
+    }
     turns = {r: group_turns(s, 1.0) for r, s in speech.items()}
     assert find_interruptions(turns, speech, 0.5) == []
     found = find_interruptions(turns, speech, 0.1)
@@ -76,7 +86,12 @@ def test_response_latency_skips_customer_turns_followed_by_more_customer_speech(
 
 
 def _recording(left, right):
-    return Recording(samples=np.stack([left, right]).astype(np.float32), source_sample_rate=8000, codec="pcm", container="wav")
+    return Recording(
+        samples=np.stack([left, right]).astype(np.float32),
+        source_sample_rate=8000,
+        codec="pcm",
+        container="wav",
+    )
 
 
 def test_loudness_of_a_known_sine():
@@ -100,7 +115,12 @@ def test_measure_pacing_speech_rate_talk_ratio_and_suspect_text():
             utt("agent", 12.0, 18.0, "好的我帮您查一下"),  # 8 chars in 6 s
             utt("customer", 30.0, 31.0, "字幕由Amara.org社区提供", suspect="stock_hallucination"),
         ),
-        speech={"agent": spans((1.0, 7.0), (12.0, 18.0)), "customer": spans((8.0, 11.0),)},
+        speech={
+            "agent": spans((1.0, 7.0), (12.0, 18.0)),
+            "customer": spans(
+                (8.0, 11.0),
+            ),
+        },
         channel_of={"agent": 0, "customer": 1},
     )
     m = measure_pacing(transcript, rec, PacingSettings())

@@ -134,7 +134,9 @@ def test_a_silent_channel_yields_no_text(settings, tmp_path):
     rec = decode_audio(SAMPLES / "zh-dev-11-cut.wav")
     rng = np.random.default_rng(0)
     noise = (rng.standard_normal(rec.samples.shape[1]) * 0.003).astype(np.float32)
-    path = write_audio(tmp_path / "one-sided.wav", np.stack([rec.samples[0], noise]), 16000, "pcm_s16le", "wav")
+    path = write_audio(
+        tmp_path / "one-sided.wav", np.stack([rec.samples[0], noise]), 16000, "pcm_s16le", "wav"
+    )
     analysis = run_pipeline(path, settings)
     assert [u for u in analysis.transcript.utterances if u.role == "customer" and u.suspect is None] == []
     assert analysis.metrics.speech_rate["customer"] is None
@@ -143,16 +145,22 @@ def test_a_silent_channel_yields_no_text(settings, tmp_path):
 
 def test_hook_sees_every_stage(settings):
     steps: list[str] = []
-    run_pipeline(SAMPLES / "zh-dev-11-cut.wav", settings, hook=lambda step, artefact, **kw: steps.append(step))
+    run_pipeline(
+        SAMPLES / "zh-dev-11-cut.wav", settings, hook=lambda step, artefact, **kw: steps.append(step)
+    )
     assert steps == ["decode", "detect_speech", "transcribe", "transcribe", "assign_roles", "measure_pacing"]
 
 
 def test_mono_is_refused_until_diarization_lands(settings, tmp_path):
     rec = decode_audio(SAMPLES / "zh-dev-11-cut.wav")
-    mono = write_audio(tmp_path / "mono.wav", rec.samples.mean(axis=0, keepdims=True), 16000, "pcm_s16le", "wav")
+    mono = write_audio(
+        tmp_path / "mono.wav", rec.samples.mean(axis=0, keepdims=True), 16000, "pcm_s16le", "wav"
+    )
     with pytest.raises(MonoDiarizationUnavailableError, match="not available yet"):
         run_pipeline(mono, settings)
-    dual = write_audio(tmp_path / "dual.wav", np.stack([rec.samples[0], rec.samples[0]]), 16000, "pcm_s16le", "wav")
+    dual = write_audio(
+        tmp_path / "dual.wav", np.stack([rec.samples[0], rec.samples[0]]), 16000, "pcm_s16le", "wav"
+    )
     with pytest.raises(MonoDiarizationUnavailableError):
         run_pipeline(dual, settings)
 
