@@ -41,6 +41,7 @@ def write_audio(
         if metadata:
             out.metadata.update(metadata)
         stream = out.add_stream(codec, rate=rate, layout=layout)
+        assert isinstance(stream, av.AudioStream)
         step = 1024
         for pos in range(0, samples.shape[1], step):
             chunk = np.ascontiguousarray(samples[:, pos : pos + step], dtype=np.float32)

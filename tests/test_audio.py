@@ -103,7 +103,7 @@ def test_missing_file(tmp_path):
 def test_non_audio_file(tmp_path):
     path = tmp_path / "notes.wav"
     path.write_text("this is a text file, not a recording\n" * 20)
-    with pytest.raises(NotAudioError, match="not a recognised audio file|no audio stream|cannot be decoded"):
+    with pytest.raises(NotAudioError, match=r"not a recognised audio file|no audio stream|cannot be decoded"):
         decode_audio(path)
 
 

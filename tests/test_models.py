@@ -54,7 +54,7 @@ def test_size_mismatch_is_an_error(tmp_path):
 def test_missing_package_is_named(tmp_path):
     parts = [{"module": "no_such_whisper_part", "path": "data/model.bin.part1"}]
     models = _models_dir(tmp_path, parts=parts, packages=["no-such-whisper-part==1.0"])
-    with pytest.raises(ModelPackageMissingError, match="no-such-whisper-part==1.0"):
+    with pytest.raises(ModelPackageMissingError, match=r"no-such-whisper-part==1\.0"):
         install_model("whisper-base", models)
 
 
@@ -67,7 +67,7 @@ def test_resolve_model_rejects_missing_or_invalid_directories(tmp_path):
     with pytest.raises(ModelNotFoundError, match="does not exist"):
         resolve_model(str(tmp_path / "nowhere" / "model"), tmp_path)
     (tmp_path / "empty").mkdir()
-    with pytest.raises(ModelNotFoundError, match="no model.bin"):
+    with pytest.raises(ModelNotFoundError, match=r"no model\.bin"):
         resolve_model(str(tmp_path / "empty"), tmp_path)
     assert resolve_model("large-v3", tmp_path) == "large-v3"
 
