@@ -74,7 +74,6 @@ def score_call(truth: dict[str, Any], analysis: CallAnalysis) -> CallScore:
         )
         for role in ROLES
     }
-    unit = "wpm" if language == "en" else "cpm"
     rates = analysis.metrics.speech_rate
     return CallScore(
         call_id=truth["call_id"],
@@ -82,7 +81,11 @@ def score_call(truth: dict[str, Any], analysis: CallAnalysis) -> CallScore:
         compute_s=sum(analysis.timings.values()),
         errors={str(k): v for k, v in errors.items()},
         rate_error={
-            role: relative_error(rates[role], facts.get(f"{role}_speech_rate_{unit}")) for role in ROLES
+            # en-dev keeps the key ``*_cpm`` for its words-per-minute figures.
+            role: relative_error(
+                rates[role], facts.get(f"{role}_speech_rate_wpm", facts.get(f"{role}_speech_rate_cpm"))
+            )
+            for role in ROLES
         },
         dead_air=match_events(
             [Event(d["start"], d["end"]) for d in facts["dead_air"]],
