@@ -27,9 +27,15 @@ class AsrSettings(BaseModel):
     )
     device: Literal["cpu", "cuda", "auto"] = "cpu"
     compute_type: str = "int8"
-    beam_size: int = Field(default=1, ge=1, le=20)
+    beam_size: int = Field(default=5, ge=1, le=20)
+    temperature: float = Field(default=0.0, ge=0, le=1, description="0: deterministic, no fallback")
     language: Language = "zh"
     cpu_threads: int = Field(default=0, ge=0, description="0: one per available core")
+    condition_on_previous_text: bool = False
+    # Speech detection that decides what Whisper hears: generous padding keeps word onsets.
+    vad_threshold: float = Field(default=0.5, gt=0, lt=1)
+    vad_min_silence_ms: int = 2000
+    vad_speech_pad_ms: int = 400
     initial_prompt_zh: str = ""
     initial_prompt_en: str = ""
     # Segments below these are hallucination suspects (see pipeline.transcribe).
@@ -42,10 +48,12 @@ class AsrSettings(BaseModel):
 
 
 class VadSettings(BaseModel):
-    threshold: float = Field(default=0.5, gt=0, lt=1)
+    """Speech detection for turn boundaries and pacing: tight, so pauses and overlaps are exact."""
+
+    threshold: float = Field(default=0.35, gt=0, lt=1)
     min_speech_ms: int = 120
     min_silence_ms: int = 300
-    speech_pad_ms: int = 30
+    speech_pad_ms: int = 0
 
 
 class PacingSettings(BaseModel):

@@ -38,5 +38,5 @@ class AsrBackend(Protocol):
         ...
 
     def transcribe(self, audio: np.ndarray, *, language: str, initial_prompt: str | None) -> AsrChunkResult:
-        """Transcribe 16 kHz mono ``audio`` (one stretch of speech) with word timestamps."""
+        """Transcribe the speech in 16 kHz mono ``audio`` with word timestamps (seconds into it)."""
         ...

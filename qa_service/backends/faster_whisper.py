@@ -80,14 +80,20 @@ class FasterWhisperAsr:
             language=language,
             beam_size=s.beam_size,
             best_of=s.beam_size,
-            temperature=[0.0, 0.2, 0.4, 0.6],
+            temperature=s.temperature,
             compression_ratio_threshold=s.max_compression_ratio,
             log_prob_threshold=s.min_avg_logprob,
             no_speech_threshold=s.max_no_speech_prob,
-            condition_on_previous_text=False,
+            condition_on_previous_text=s.condition_on_previous_text,
             initial_prompt=initial_prompt or None,
             word_timestamps=True,
-            vad_filter=False,
+            # Whisper hears only the detected speech, concatenated; times are mapped back.
+            vad_filter=True,
+            vad_parameters={
+                "threshold": s.vad_threshold,
+                "min_silence_duration_ms": s.vad_min_silence_ms,
+                "speech_pad_ms": s.vad_speech_pad_ms,
+            },
         )
         out = tuple(
             AsrSegment(

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from qa_service.config import PacingSettings
 from qa_service.pipeline.speech import group_turns, overlap
 from qa_service.text import normalize
-from qa_service.transcript import ChannelTranscript, Role, Segment, Span, Transcript, Utterance
+from qa_service.transcript import ChannelTranscript, Role, Segment, Span, Transcript, Utterance, Word
+
+# Words this close to a turn belong to it even where tight speech detection missed their onset.
+_ATTACH_S = 0.6
 
 
 def channel_roles(agent_channel: int) -> dict[Role, int]:
@@ -18,19 +23,16 @@ def assign_roles(
     language: str,
     pacing: PacingSettings,
 ) -> Transcript:
-    """Turn each channel's segments into utterances of its party, merged in time order."""
+    """Turn each channel's words into utterances of its party, merged in time order."""
     roles = channel_roles(agent_channel)
     utterances: list[Utterance] = []
     speech: dict[Role, tuple[Span, ...]] = {}
     for role, index in roles.items():
         channel = next(c for c in channels if c.channel == index)
-        role_utts = _utterances(channel, role, language, pacing)
+        role_utts = channel_utterances(channel, role, f"channel_{index}", language, pacing)
         utterances += role_utts
-        speech[role] = tuple(
-            s
-            for s in channel.speech
-            if any(overlap(s, Span(u.start, u.end)) > 0 for u in role_utts if not u.suspect)
-        )
+        trusted = [Span(u.start, u.end) for u in role_utts if u.suspect is None]
+        speech[role] = tuple(s for s in channel.speech if any(overlap(s, t) > 0 for t in trusted))
     utterances.sort(key=lambda u: (u.start, u.end))
     return Transcript(
         language=language,
@@ -41,44 +43,79 @@ def assign_roles(
     )
 
 
-def _utterances(
-    channel: ChannelTranscript, role: Role, language: str, pacing: PacingSettings
+@dataclass
+class _Bucket:
+    span: Span
+    words: list[tuple[Word, Segment]]
+
+
+def _nearest(buckets: list[_Bucket], word: Word) -> _Bucket | None:
+    middle = (word.start + word.end) / 2
+    best = min(
+        buckets,
+        key=lambda b: (
+            0.0
+            if b.span.start <= middle <= b.span.end
+            else min(abs(middle - b.span.start), abs(middle - b.span.end))
+        ),
+        default=None,
+    )
+    if best is None:
+        return None
+    inside = best.span.start <= middle <= best.span.end
+    near = min(abs(middle - best.span.start), abs(middle - best.span.end)) <= _ATTACH_S
+    return best if inside or near else None
+
+
+def channel_utterances(
+    channel: ChannelTranscript, role: Role, speaker: str, language: str, pacing: PacingSettings
 ) -> list[Utterance]:
-    turns = group_turns(channel.speech, pacing.turn_max_pause_s)
-    by_turn: dict[int, list[Segment]] = {}
-    for seg in channel.segments:
-        seg_span = Span(seg.start, seg.end)
-        best = max(range(len(turns)), key=lambda i: overlap(turns[i], seg_span), default=None)
-        if best is not None and overlap(turns[best], seg_span) > 0:
-            by_turn.setdefault(best, []).append(seg)
-        else:
-            # Text placed where no speech was detected: keep it visible, never trusted.
-            turns.append(seg_span)
-            by_turn[len(turns) - 1] = [seg]
+    """One utterance per turn of detected speech, holding the words heard in it."""
+    buckets = [_Bucket(t, []) for t in group_turns(channel.speech, pacing.turn_max_pause_s)]
+    orphans: list[_Bucket] = []
+    for segment in channel.segments:
+        for word in segment.words:
+            bucket = _nearest(buckets, word)
+            if bucket is None:
+                # Text where no speech was detected: kept visible, never trusted.
+                if not orphans or orphans[-1].words[-1][1] is not segment:
+                    orphans.append(_Bucket(Span(word.start, word.end), []))
+                bucket = orphans[-1]
+            bucket.words.append((word, segment))
     out = []
-    for idx, segs in by_turn.items():
-        trusted = [s for s in segs if s.suspect is None]
-        used = trusted or segs
-        text = _join([s.text for s in used], language)
-        turn = turns[idx]
-        words = tuple(w for s in used for w in s.words)
-        out.append(
-            Utterance(
-                role=role,
-                speaker=f"channel_{channel.channel}",
-                start=turn.start if trusted else used[0].start,
-                end=turn.end if trusted else used[-1].end,
-                text=text,
-                text_normalized=normalize(text, language),
-                words=words,
-                avg_logprob=sum(s.avg_logprob for s in used) / len(used),
-                language=used[0].language,
-                suspect=None if trusted else used[0].suspect,
-            )
-        )
+    for bucket in buckets + orphans:
+        if bucket.words:
+            out.append(_utterance(bucket, role, speaker, language, orphan=bucket in orphans))
     return out
 
 
-def _join(texts: list[str], language: str) -> str:
-    sep = " " if language not in ("zh", "ja", "ko") else ""
-    return sep.join(t.strip() for t in texts if t.strip())
+def _clamp(word: Word, start: float, end: float) -> Word:
+    lo = min(max(word.start, start), end)
+    return Word(lo, min(max(word.end, lo), end), word.text, word.prob)
+
+
+def _utterance(bucket: _Bucket, role: Role, speaker: str, language: str, orphan: bool) -> Utterance:
+    trusted = [(w, s) for w, s in bucket.words if s.suspect is None]
+    used = trusted if trusted and not orphan else bucket.words
+    words = tuple(w for w, _ in used)
+    segments = list({id(s): s for _, s in used}.values())
+    text = "".join(w.text for w in words).strip()
+    if orphan:
+        start, end, suspect = words[0].start, words[-1].end, "no_speech_detected"
+    else:
+        # Whisper's word times are coarse; the detected speech gives the turn's edges.
+        start, end = bucket.span.start, bucket.span.end
+        suspect = None if trusted else segments[0].suspect
+        words = tuple(_clamp(w, start, end) for w in words)
+    return Utterance(
+        role=role,
+        speaker=speaker,
+        start=start,
+        end=max(end, start),
+        text=text,
+        text_normalized=normalize(text, language),
+        words=words,
+        avg_logprob=sum(s.avg_logprob for s in segments) / len(segments),
+        language=segments[0].language,
+        suspect=suspect,
+    )

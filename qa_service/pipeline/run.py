@@ -87,7 +87,6 @@ def run_pipeline(
                     speech[index],
                     language=lang,
                     asr=settings.asr,
-                    pacing=settings.pacing,
                 )
             )
             notify("transcribe", channels[-1], completed=index + 1, total=recording.channels)

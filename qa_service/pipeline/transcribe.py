@@ -1,4 +1,4 @@
-"""Transcription of one channel, chunked on detected speech, with a hallucination guard."""
+"""Transcription of one channel with a hallucination guard."""
 
 from __future__ import annotations
 
@@ -6,10 +6,9 @@ import re
 
 import numpy as np
 
-from qa_service.audio import SAMPLE_RATE
 from qa_service.backends.base import AsrBackend, AsrSegment
-from qa_service.config import AsrSettings, PacingSettings, Settings
-from qa_service.pipeline.speech import covered, detect_speech, group_turns
+from qa_service.config import AsrSettings, Settings
+from qa_service.pipeline.speech import detect_speech
 from qa_service.transcript import ChannelTranscript, Segment, Span, Word
 
 # Whisper's training data leaves it with stock phrases it emits on silence, music and noise.
@@ -18,8 +17,8 @@ _STOCK_HALLUCINATIONS = re.compile(
     r"thanks? (you )?for watching|please subscribe|subtitles by",
     re.IGNORECASE,
 )
-_CHUNK_MAX_S = 28.0
-_CHUNK_PAD_S = 0.2
+# A word counts as heard when its middle lies this close to detected speech.
+_WORD_SPEECH_TOLERANCE_S = 0.3
 
 
 def transcribe_channel(
@@ -30,48 +29,39 @@ def transcribe_channel(
     *,
     language: str,
     asr: AsrSettings,
-    pacing: PacingSettings,
 ) -> ChannelTranscript:
-    """Transcribe each stretch of speech separately so silence never reaches the decoder."""
-    duration = audio.shape[0] / SAMPLE_RATE
     prompt = asr.initial_prompt_zh if language == "zh" else asr.initial_prompt_en
     segments: list[Segment] = []
-    for chunk in group_turns(speech, pacing.turn_max_pause_s, _CHUNK_MAX_S):
-        lo = max(0.0, chunk.start - _CHUNK_PAD_S)
-        hi = min(duration, chunk.end + _CHUNK_PAD_S)
-        result = backend.transcribe(
-            audio[int(lo * SAMPLE_RATE) : int(hi * SAMPLE_RATE)],
-            language=language,
-            initial_prompt=prompt,
-        )
+    if speech:
+        result = backend.transcribe(audio, language=language, initial_prompt=prompt)
         for raw in result.segments:
-            segment = _place(raw, lo, hi, speech, result.language, result.language_prob)
-            if segment.text.strip():
+            segment = _place(raw, speech, result.language, result.language_prob)
+            if segment.text and segment.words:
                 segments.append(_judge(segment, asr))
     return ChannelTranscript(channel=channel, speech=speech, segments=tuple(segments))
 
 
-def _place(
-    raw: AsrSegment, offset: float, limit: float, speech: tuple[Span, ...], language: str, prob: float
-) -> Segment:
-    def at(t: float) -> float:
-        return min(limit, max(offset, offset + t))
+def _on_speech(word: Word, speech: tuple[Span, ...]) -> bool:
+    middle = (word.start + word.end) / 2
+    return any(
+        s.start - _WORD_SPEECH_TOLERANCE_S <= middle <= s.end + _WORD_SPEECH_TOLERANCE_S for s in speech
+    )
 
-    words = tuple(Word(at(w.start), at(w.end), w.text, w.prob) for w in raw.words)
-    start, end = at(raw.start), at(raw.end)
-    if words:
-        start, end = words[0].start, words[-1].end
-    length = end - start
-    share = covered(Span(start, end), speech) / length if length > 0 else 0.0
+
+def _place(raw: AsrSegment, speech: tuple[Span, ...], language: str, prob: float) -> Segment:
+    words = raw.words
+    length = sum(w.end - w.start for w in words)
+    heard = sum(w.end - w.start for w in words if _on_speech(w, speech))
+    share = heard / length if length > 0 else float(any(_on_speech(w, speech) for w in words))
     return Segment(
-        start=start,
-        end=end,
+        start=words[0].start if words else raw.start,
+        end=words[-1].end if words else raw.end,
         text=raw.text.strip(),
         words=words,
         avg_logprob=raw.avg_logprob,
         compression_ratio=raw.compression_ratio,
         no_speech_prob=raw.no_speech_prob,
-        speech_overlap=min(1.0, share),
+        speech_overlap=share,
         language=language,
         language_prob=prob,
     )
@@ -105,6 +95,4 @@ def transcribe_audio(
 ) -> ChannelTranscript:
     """Speech detection and transcription of one mono signal (one speaker or a mix)."""
     speech = detect_speech(audio, settings.vad)
-    return transcribe_channel(
-        backend, audio, 0, speech, language=language, asr=settings.asr, pacing=settings.pacing
-    )
+    return transcribe_channel(backend, audio, 0, speech, language=language, asr=settings.asr)

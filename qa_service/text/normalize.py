@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 
 import opencc
 
-from qa_service.text.numbers import en_number, en_ordinal, zh_cardinal, zh_digits, zh_number
+from qa_service.text.numbers import en_cardinal, en_number, en_ordinal, zh_cardinal, zh_digits, zh_number
 
 _ZH_PUNCT = {",": "，", "?": "？", "!": "！", ";": "；", ":": "：", ".": "。", "、": "、"}
-# Groups of digits read as one number: 138-1276-4509, 4782 6601 3952.
-_DIGIT_GROUPS = re.compile(r"\d+(?:[ \-]\d+)+")
+# Groups of digits read as one number: 138-1276-4509, 4782 6601 3952, 1478,6601,3952.
+_DIGIT_GROUPS = re.compile(r"\d+(?:(?:[ \-]|[,，] ?)\d+)+")
+_THOUSANDS = re.compile(r"(?<![\d,])\d{1,3}(?:,\d{3})+(?!\d)(?!, ?\d)")
 _DECIMAL = re.compile(r"(\d+)\.(\d+)")
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)%")
 _CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
@@ -45,7 +47,10 @@ def _is_punct(ch: str) -> bool:
     return unicodedata.category(ch)[0] in "PSZC"
 
 
-def _join_digit_groups(text: str, min_digits: int = 7) -> str:
+def _join_digit_groups(text: str, cardinal: Callable[[int], str], min_digits: int = 7) -> str:
+    """Write thousands-separated numbers as cardinals and join long digit groups into one string."""
+    text = _THOUSANDS.sub(lambda m: cardinal(int(m.group(0).replace(",", ""))), text)
+
     def repl(m: re.Match[str]) -> str:
         digits = re.sub(r"\D", "", m.group(0))
         return digits if len(digits) >= min_digits else m.group(0)
@@ -54,7 +59,7 @@ def _join_digit_groups(text: str, min_digits: int = 7) -> str:
 
 
 def _zh_numerals(text: str) -> str:
-    text = _join_digit_groups(text)
+    text = _join_digit_groups(text, zh_cardinal)
     text = _PERCENT.sub(lambda m: "百分之" + _zh_decimal(m.group(1)), text)
     text = _CLOCK.sub(
         lambda m: (
@@ -86,7 +91,7 @@ def _normalize_zh(text: str) -> str:
 
 
 def _en_numerals(text: str) -> str:
-    text = _join_digit_groups(text)
+    text = _join_digit_groups(text, lambda n: " " + en_cardinal(n) + " ")
     text = _PERCENT.sub(lambda m: _en_decimal(m.group(1)) + " percent", text)
     text = _DECIMAL.sub(lambda m: _en_decimal(m.group(0)), text)
     text = re.sub(r"(\d+)(?:st|nd|rd|th)\b", lambda m: " " + en_ordinal(int(m.group(1))) + " ", text)
@@ -125,7 +130,8 @@ def strip_punctuation(text: str, language: str) -> str:
     return " ".join(w.strip("'") for w in words if w.strip("'"))
 
 
-_ZH_COMPARE_FOLD = str.maketrans({"幺": "一", "两": "二"})
+# 幺/两 are spoken forms of 一/二; 帐 is the variant of 账 that OpenCC t2s keeps.
+_ZH_COMPARE_FOLD = str.maketrans({"幺": "一", "两": "二", "帐": "账"})
 
 
 def canonical_for_comparison(text: str, language: str) -> str:

@@ -56,6 +56,11 @@ def test_long_and_leading_zero_numbers_are_read_digit_by_digit():
         ("好的,,我看一下!", "好的，我看一下！"),
         ("你好 我想问一下", "你好我想问一下"),
         ("。。嗯", "嗯"),
+        ("订单号1478,661,395,2。", "订单号一四七八六六一三九五二。"),
+        ("订单4782，6601，3952", "订单四七八二六六零一三九五二"),
+        ("一共1,200元", "一共一千二百元"),
+        ("共12,345,678人", "共一千二百三十四万五千六百七十八人"),
+        ("我要3,4个", "我要三，四个"),
     ],
 )
 def test_normalize_zh(raw, expected):
@@ -70,6 +75,7 @@ def test_normalize_zh(raw, expected):
         ("It's the 3rd time!", "it's the third time!"),
         ("The 21st or the 12th", "the twenty first or the twelfth"),
         ("That costs 25 pounds", "that costs twenty five pounds"),
+        ("It costs 1,200 dollars", "it costs one thousand two hundred dollars"),
         ("“Quoted” — text…", "quoted text."),
         ("Card 4111 1111 1111 1111", "card " + " ".join(["four"] + ["one"] * 15)),
     ],
