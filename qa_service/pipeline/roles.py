@@ -100,6 +100,7 @@ def _utterance(bucket: _Bucket, role: Role, speaker: str, language: str, orphan:
     words = tuple(w for w, _ in used)
     segments = list({id(s): s for _, s in used}.values())
     text = "".join(w.text for w in words).strip()
+    suspect: str | None
     if orphan:
         start, end, suspect = words[0].start, words[-1].end, "no_speech_detected"
     else:
