@@ -181,3 +181,14 @@ def test_more_than_two_channels_is_a_layout_error(settings, tmp_path):
             out.mux(packet)
     with pytest.raises(LayoutError, match="4 channels"):
         run_pipeline(path, settings)
+
+
+def test_very_short_and_speechless_input_gives_an_empty_analysis(settings, tmp_path):
+    rng = np.random.default_rng(1)
+    noise = (rng.standard_normal((2, 1600)) * 0.002).astype(np.float32)  # 0.2 s of line noise
+    analysis = run_pipeline(write_audio(tmp_path / "blip.wav", noise, 8000, "pcm_s16le", "wav"), settings)
+    assert analysis.duration_s == pytest.approx(0.2, abs=0.01)
+    assert analysis.transcript.utterances == ()
+    assert analysis.metrics.speech_rate == {"agent": None, "customer": None}
+    assert analysis.metrics.response_latency.count == 0
+    assert "Transcript" in render_report(analysis)
