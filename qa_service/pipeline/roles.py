@@ -31,8 +31,14 @@ def assign_roles(
         channel = next(c for c in channels if c.channel == index)
         role_utts = channel_utterances(channel, role, f"channel_{index}", language, pacing)
         utterances += role_utts
+        # Detected speech counts unless all the text heard in it is untrusted (tones, noise).
+        untrusted = [Span(u.start, u.end) for u in role_utts if u.suspect is not None]
         trusted = [Span(u.start, u.end) for u in role_utts if u.suspect is None]
-        speech[role] = tuple(s for s in channel.speech if any(overlap(s, t) > 0 for t in trusted))
+        speech[role] = tuple(
+            s
+            for s in channel.speech
+            if any(overlap(s, t) > 0 for t in trusted) or not any(overlap(s, t) > 0 for t in untrusted)
+        )
     utterances.sort(key=lambda u: (u.start, u.end))
     return Transcript(
         language=language,

@@ -87,6 +87,7 @@ def run_pipeline(
                     speech[index],
                     language=lang,
                     asr=settings.asr,
+                    turn_max_pause=settings.pacing.turn_max_pause_s,
                 )
             )
             notify("transcribe", channels[-1], completed=index + 1, total=recording.channels)

@@ -6,9 +6,10 @@ import re
 
 import numpy as np
 
+from qa_service.audio import SAMPLE_RATE
 from qa_service.backends.base import AsrBackend, AsrSegment
 from qa_service.config import AsrSettings, Settings
-from qa_service.pipeline.speech import detect_speech
+from qa_service.pipeline.speech import detect_speech, group_turns
 from qa_service.transcript import ChannelTranscript, Segment, Span, Word
 
 # Whisper's training data leaves it with stock phrases it emits on silence, music and noise.
@@ -19,6 +20,9 @@ _STOCK_HALLUCINATIONS = re.compile(
 )
 # A word counts as heard when its middle lies this close to detected speech.
 _WORD_SPEECH_TOLERANCE_S = 0.3
+# Speech this long that the channel pass left without words is transcribed again on its own.
+_RETRY_MIN_S = 0.5
+_RETRY_PAD_S = 0.2
 
 
 def transcribe_channel(
@@ -29,16 +33,56 @@ def transcribe_channel(
     *,
     language: str,
     asr: AsrSettings,
+    turn_max_pause: float,
 ) -> ChannelTranscript:
     prompt = asr.initial_prompt_zh if language == "zh" else asr.initial_prompt_en
     segments: list[Segment] = []
     if speech:
-        result = backend.transcribe(audio, language=language, initial_prompt=prompt)
-        for raw in result.segments:
-            segment = _place(raw, speech, result.language, result.language_prob)
-            if segment.text and segment.words:
-                segments.append(_judge(segment, asr))
+        segments += _decode(backend, audio, 0.0, speech, language, prompt, asr)
+        # Whisper sometimes skips a stretch of the concatenated speech; hear those turns alone.
+        for turn in group_turns(speech, turn_max_pause):
+            if turn.duration >= _RETRY_MIN_S and not any(
+                turn.start <= (w.start + w.end) / 2 <= turn.end for seg in segments for w in seg.words
+            ):
+                lo = max(0.0, turn.start - _RETRY_PAD_S)
+                hi = turn.end + _RETRY_PAD_S
+                piece = audio[int(lo * SAMPLE_RATE) : int(hi * SAMPLE_RATE)]
+                segments += _decode(backend, piece, lo, speech, language, prompt, asr)
+    segments.sort(key=lambda seg: seg.start)
     return ChannelTranscript(channel=channel, speech=speech, segments=tuple(segments))
+
+
+def _decode(
+    backend: AsrBackend,
+    audio: np.ndarray,
+    offset: float,
+    speech: tuple[Span, ...],
+    language: str,
+    prompt: str,
+    asr: AsrSettings,
+) -> list[Segment]:
+    result = backend.transcribe(audio, language=language, initial_prompt=prompt)
+    out = []
+    for raw in result.segments:
+        if offset:
+            raw = _shift(raw, offset)
+        segment = _place(raw, speech, result.language, result.language_prob)
+        if segment.text and segment.words:
+            out.append(_judge(segment, asr))
+    return out
+
+
+def _shift(raw: AsrSegment, offset: float) -> AsrSegment:
+    words = tuple(Word(w.start + offset, w.end + offset, w.text, w.prob) for w in raw.words)
+    return AsrSegment(
+        raw.start + offset,
+        raw.end + offset,
+        raw.text,
+        words,
+        raw.avg_logprob,
+        raw.compression_ratio,
+        raw.no_speech_prob,
+    )
 
 
 def _on_speech(word: Word, speech: tuple[Span, ...]) -> bool:
@@ -95,4 +139,12 @@ def transcribe_audio(
 ) -> ChannelTranscript:
     """Speech detection and transcription of one mono signal (one speaker or a mix)."""
     speech = detect_speech(audio, settings.vad)
-    return transcribe_channel(backend, audio, 0, speech, language=language, asr=settings.asr)
+    return transcribe_channel(
+        backend,
+        audio,
+        0,
+        speech,
+        language=language,
+        asr=settings.asr,
+        turn_max_pause=settings.pacing.turn_max_pause_s,
+    )
