@@ -1,0 +1,52 @@
+"""Whisper sometimes skips a stretch of concatenated speech; such turns are heard again alone."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from qa_service.audio import decode_audio
+from qa_service.backends import AsrBackend, AsrChunkResult, get_asr_backend
+from qa_service.pipeline.speech import detect_speech
+from qa_service.pipeline.transcribe import transcribe_channel
+from qa_service.text import normalize
+from tests.conftest import SAMPLES
+
+
+class SkippingAsr:
+    """The real model, with the first (whole-channel) pass losing everything after ``after`` s."""
+
+    name = "skipping"
+
+    def __init__(self, real: AsrBackend, after: float) -> None:
+        self.real, self.after, self.calls = real, after, 0
+
+    def detect_language(self, audio: np.ndarray) -> tuple[str, float]:
+        return self.real.detect_language(audio)
+
+    def transcribe(self, audio: np.ndarray, *, language: str, initial_prompt: str | None) -> AsrChunkResult:
+        self.calls += 1
+        result = self.real.transcribe(audio, language=language, initial_prompt=initial_prompt)
+        if self.calls > 1:
+            return result
+        kept = tuple(s for s in result.segments if s.start < self.after)
+        return AsrChunkResult(result.language, result.language_prob, kept)
+
+
+def test_turns_left_without_words_are_transcribed_again(settings):
+    audio = np.ascontiguousarray(decode_audio(SAMPLES / "zh-dev-01.wav").samples[0])
+    speech = detect_speech(audio, settings.vad)
+    asr = SkippingAsr(get_asr_backend(settings.asr, settings.models_dir), after=50.0)
+    channel = transcribe_channel(
+        asr,
+        audio,
+        0,
+        speech,
+        language="zh",
+        asr=settings.asr,
+        turn_max_pause=settings.pacing.turn_max_pause_s,
+    )
+    assert asr.calls >= 3  # the channel pass, then each agent turn after 50 s on its own
+    late = normalize("".join(s.text for s in channel.segments if s.start > 50.0), "zh")
+    assert "其他问题" in late
+    assert "再见" in late
+    assert [s.start for s in channel.segments] == sorted(s.start for s in channel.segments)
