@@ -64,6 +64,16 @@ class PacingSettings(BaseModel):
     )
 
 
+class TextSettings(BaseModel):
+    lexicon_correction: bool = Field(
+        default=True, description="rewrite homophones of domain terms in text_normalized (Chinese)"
+    )
+    lexicon_paths: list[Path] = Field(
+        default_factory=list,
+        description="extra term lists (one term per line: company, product, place names)",
+    )
+
+
 class Settings(BaseSettings):
     """Environment variables use the prefix ``QA_`` and ``__`` for nesting (``QA_ASR__BEAM_SIZE``)."""
 
@@ -77,3 +87,4 @@ class Settings(BaseSettings):
     asr: AsrSettings = AsrSettings()
     vad: VadSettings = VadSettings()
     pacing: PacingSettings = PacingSettings()
+    text: TextSettings = TextSettings()

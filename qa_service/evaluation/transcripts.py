@@ -69,7 +69,7 @@ def score_call(truth: dict[str, Any], analysis: CallAnalysis) -> CallScore:
     errors = {
         role: error_count(
             " ".join(t["text"] for t in truth["turns"] if t["speaker"] == role),
-            " ".join(u.text for u in utts if u.role == role),
+            " ".join(u.text_normalized for u in utts if u.role == role),
             language,
         )
         for role in ROLES

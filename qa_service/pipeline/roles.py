@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from qa_service.config import PacingSettings
 from qa_service.pipeline.speech import group_turns, overlap
 from qa_service.text import normalize
+from qa_service.text.lexicon import Lexicon
 from qa_service.transcript import ChannelTranscript, Role, Segment, Span, Transcript, Utterance, Word
 
 # Words this close to a turn belong to it even where tight speech detection missed their onset.
@@ -22,6 +23,7 @@ def assign_roles(
     agent_channel: int,
     language: str,
     pacing: PacingSettings,
+    lexicon: Lexicon | None = None,
 ) -> Transcript:
     """Turn each channel's words into utterances of its party, merged in time order."""
     roles = channel_roles(agent_channel)
@@ -29,7 +31,7 @@ def assign_roles(
     speech: dict[Role, tuple[Span, ...]] = {}
     for role, index in roles.items():
         channel = next(c for c in channels if c.channel == index)
-        role_utts = channel_utterances(channel, role, f"channel_{index}", language, pacing)
+        role_utts = channel_utterances(channel, role, f"channel_{index}", language, pacing, lexicon)
         utterances += role_utts
         # Detected speech counts unless all the text heard in it is untrusted (tones, noise).
         untrusted = [Span(u.start, u.end) for u in role_utts if u.suspect is not None]
@@ -74,7 +76,12 @@ def _nearest(buckets: list[_Bucket], word: Word) -> _Bucket | None:
 
 
 def channel_utterances(
-    channel: ChannelTranscript, role: Role, speaker: str, language: str, pacing: PacingSettings
+    channel: ChannelTranscript,
+    role: Role,
+    speaker: str,
+    language: str,
+    pacing: PacingSettings,
+    lexicon: Lexicon | None = None,
 ) -> list[Utterance]:
     """One utterance per turn of detected speech, holding the words heard in it."""
     buckets = [_Bucket(t, []) for t in group_turns(channel.speech, pacing.turn_max_pause_s)]
@@ -91,7 +98,7 @@ def channel_utterances(
     out = []
     for bucket in buckets + orphans:
         if bucket.words:
-            out.append(_utterance(bucket, role, speaker, language, orphan=bucket in orphans))
+            out.append(_utterance(bucket, role, speaker, language, lexicon, orphan=bucket in orphans))
     return out
 
 
@@ -100,7 +107,14 @@ def _clamp(word: Word, start: float, end: float) -> Word:
     return Word(lo, min(max(word.end, lo), end), word.text, word.prob)
 
 
-def _utterance(bucket: _Bucket, role: Role, speaker: str, language: str, orphan: bool) -> Utterance:
+def normalized_text(text: str, language: str, lexicon: Lexicon | None) -> str:
+    out = normalize(text, language)
+    return lexicon.correct(out) if lexicon is not None and language == "zh" else out
+
+
+def _utterance(
+    bucket: _Bucket, role: Role, speaker: str, language: str, lexicon: Lexicon | None, orphan: bool
+) -> Utterance:
     trusted = [(w, s) for w, s in bucket.words if s.suspect is None]
     used = trusted if trusted and not orphan else bucket.words
     words = tuple(w for w, _ in used)
@@ -120,7 +134,7 @@ def _utterance(bucket: _Bucket, role: Role, speaker: str, language: str, orphan:
         start=start,
         end=max(end, start),
         text=text,
-        text_normalized=normalize(text, language),
+        text_normalized=normalized_text(text, language, lexicon),
         words=words,
         avg_logprob=sum(s.avg_logprob for s in segments) / len(segments),
         language=segments[0].language,

@@ -19,6 +19,7 @@ from qa_service.pipeline.pacing import PacingMetrics, measure_pacing
 from qa_service.pipeline.roles import assign_roles
 from qa_service.pipeline.speech import detect_speech
 from qa_service.pipeline.transcribe import transcribe_channel
+from qa_service.text.lexicon import get_lexicon
 from qa_service.transcript import ChannelTranscript, Span, Transcript
 
 Hook = Callable[..., None]
@@ -93,7 +94,10 @@ def run_pipeline(
             notify("transcribe", channels[-1], completed=index + 1, total=recording.channels)
 
     with _timed(timings, "assign_roles"):
-        transcript = assign_roles(channels, agent, lang, settings.pacing)
+        lexicon = (
+            get_lexicon(tuple(settings.text.lexicon_paths)) if settings.text.lexicon_correction else None
+        )
+        transcript = assign_roles(channels, agent, lang, settings.pacing, lexicon)
     notify("assign_roles", transcript)
 
     with _timed(timings, "measure_pacing"):
