@@ -44,14 +44,12 @@ class Lexicon:
     def __init__(self, terms: Iterable[str]) -> None:
         self._terms: dict[int, dict[tuple[str, ...], str]] = {}
         self._words: set[str] = set()
-        self._exact: dict[str, tuple[str, ...]] = {}
         for term in terms:
             term = term.strip()
             if len(term) < 2 or not all(is_cjk(ch) for ch in term):
                 continue
-            exact = tuple(lazy_pinyin(term, style=Style.NORMAL))
-            self._terms.setdefault(len(term), {})[tuple(_fold(p) for p in exact)] = term
-            self._exact[term] = exact
+            key = tuple(_fold(p) for p in lazy_pinyin(term, style=Style.NORMAL))
+            self._terms.setdefault(len(term), {})[key] = term
             self._words.add(term)
         self._lengths = sorted(self._terms, reverse=True)
 
@@ -87,8 +85,9 @@ class Lexicon:
         term = self._terms[len(window)].get(tuple(_fold(r) for r in readings))
         if term is None:
             return None
-        # Two characters sharing nothing but fuzzy sounds are too weak a reason to rewrite.
-        if len(term) == 2 and not set(term) & set(window) and self._exact[term] != tuple(readings):
+        # Two characters that share no character with the term are too weak a reason to rewrite:
+        # everyday phrases collide with short terms (直接帮您/解绑, 会员等级/登记).
+        if len(term) == 2 and not set(term) & set(window):
             return None
         return term
 

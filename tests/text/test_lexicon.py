@@ -11,7 +11,7 @@ def lexicon() -> Lexicon:
 @pytest.mark.parametrize(
     ("asr", "expected"),
     [
-        ("请您提供一下订单好，我帮您合时一下。", "请您提供一下订单号，我帮您核实一下。"),
+        ("请您提供一下订单好，我帮您核时一下。", "请您提供一下订单号，我帮您核实一下。"),
         ("补发的快地单好会通过短信发给您", "补发的快递单号会通过短信发给您"),
         ("这部电梯确实还在保休期，我给您登计一下", "这部电梯确实还在保修期，我给您登记一下"),
         ("请问还有其它问题吗？", "请问还有其他问题吗？"),
@@ -29,6 +29,8 @@ def test_homophones_of_service_terms_are_corrected(lexicon, asr, expected):
         "你好，很高兴为你服务",  # 你/您 is a courtesy fault to detect, never to repair
         "请您提供一下身份证号",
         "今天天气不错",
+        "我可以直接帮您改",  # 接帮 sounds like 解绑
+        "您的会员等级是金卡",  # 等级 sounds like 登记
         "ABC123订单",
         "",
     ],
