@@ -33,8 +33,11 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     from qa_service.evaluation.bench import audio_files
     from qa_service.pipeline import run_pipeline
     from qa_service.report import analysis_to_dict, render_report
+    from qa_service.scoring.engine import score_analysis
+    from qa_service.scoring.schema import load_rubric
 
     settings = _settings(args)
+    rubric = load_rubric(args.rubric) if args.rubric else None
     files = audio_files([Path(p) for p in args.files])
     if not files:
         raise QAError(f"no recordings found in {' '.join(args.files)}")
@@ -48,13 +51,56 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
             failures += 1
             print(f"error: {path}: {exc.code}: {exc.message}", file=sys.stderr)
             continue
+        scored = score_analysis(analysis_to_dict(analysis), settings, rubric)
         if args.json:
-            print(json.dumps(analysis_to_dict(analysis), ensure_ascii=False))
+            print(json.dumps(scored, ensure_ascii=False))
         else:
             if index:
                 print("\n" + "=" * 72 + "\n")
-            print(render_report(analysis))
+            print(render_report(analysis, scored))
     return EXIT_BAD_INPUT if failures else 0
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    from qa_service.report import render_score
+    from qa_service.scoring.engine import score_analysis
+    from qa_service.scoring.schema import load_rubric
+
+    path = Path(args.analysis)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise QAError(f"{path}: cannot read the analysis JSON ({exc})") from exc
+    scored = score_analysis(data, Settings(), load_rubric(args.rubric) if args.rubric else None)
+    print(json.dumps(scored, ensure_ascii=False) if args.json else render_score(scored))
+    return 0
+
+
+def _cmd_rubric_validate(args: argparse.Namespace) -> int:
+    from qa_service.scoring.schema import load_rubric
+
+    loaded = load_rubric(args.path)
+    r = loaded.rubric
+    print(
+        f"{args.path}: valid rubric {r.id} v{r.version} ({r.language}), {len(r.checks)} checks, sha256 {loaded.sha256}"
+    )
+    return 0
+
+
+def _cmd_rubric_test(args: argparse.Namespace) -> int:
+    from qa_service.report import render_score
+    from qa_service.scoring.dialogue import DialogueError, load_dialogue
+    from qa_service.scoring.engine import score_analysis
+    from qa_service.scoring.schema import load_rubric
+
+    loaded = load_rubric(args.path)
+    try:
+        data = load_dialogue(Path(args.dialogue), loaded.rubric.language)
+    except (OSError, DialogueError) as exc:
+        raise QAError(f"{args.dialogue}: {exc}") from exc
+    scored = score_analysis(data, Settings(), loaded)
+    print(json.dumps(scored, ensure_ascii=False) if args.json else render_score(scored))
+    return 0
 
 
 def _cmd_models_install(args: argparse.Namespace) -> int:
@@ -98,8 +144,29 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--agent-channel", type=int, choices=[0, 1])
     analyze.add_argument("--language", choices=["zh", "en", "auto"])
     analyze.add_argument("--json", action="store_true", help="one JSON object per recording")
+    analyze.add_argument("--rubric", help="rubric YAML (default: the default rubric for the call's language)")
     _asr_options(analyze)
     analyze.set_defaults(func=_cmd_analyze)
+
+    score = sub.add_parser(
+        "score", help="score a stored analysis (analyze --json output) without re-transcribing"
+    )
+    score.add_argument("analysis", metavar="ANALYSIS.json")
+    score.add_argument("--rubric", help="rubric YAML (default: the default rubric for the call's language)")
+    score.add_argument("--json", action="store_true")
+    score.set_defaults(func=_cmd_score)
+
+    rubric = sub.add_parser("rubric", help="rubric files").add_subparsers(
+        dest="rubric_command", required=True
+    )
+    validate = rubric.add_parser("validate", help="check a rubric file and report every mistake")
+    validate.add_argument("path")
+    validate.set_defaults(func=_cmd_rubric_validate)
+    trial = rubric.add_parser("test", help="score a typed dialogue (agent: … / customer: … lines)")
+    trial.add_argument("path")
+    trial.add_argument("--dialogue", required=True)
+    trial.add_argument("--json", action="store_true")
+    trial.set_defaults(func=_cmd_rubric_test)
 
     models = sub.add_parser("models", help="model assets").add_subparsers(
         dest="models_command", required=True

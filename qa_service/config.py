@@ -28,12 +28,16 @@ class AsrSettings(BaseModel):
     device: Literal["cpu", "cuda", "auto"] = "cpu"
     compute_type: str = "int8"
     beam_size: int = Field(default=5, ge=1, le=20)
-    temperature: float = Field(default=0.0, ge=0, le=1, description="0: deterministic, no fallback")
+    temperatures: list[float] = Field(
+        default=[0.0, 0.2, 0.4, 0.6, 0.8, 1.0],
+        description="greedy/beam at the first; the others only when a window fails the quality "
+        "thresholds (a repetition loop), so normal calls cost nothing extra",
+    )
     language: Language = "zh"
     cpu_threads: int = Field(default=0, ge=0, description="0: one per available core")
     condition_on_previous_text: bool = False
     # Speech detection that decides what Whisper hears: generous padding keeps word onsets.
-    vad_threshold: float = Field(default=0.5, gt=0, lt=1)
+    vad_threshold: float = Field(default=0.4, gt=0, lt=1)
     vad_min_silence_ms: int = 2000
     vad_speech_pad_ms: int = 400
     initial_prompt_zh: str = ""
@@ -74,6 +78,11 @@ class TextSettings(BaseModel):
     )
 
 
+class PiiSettings(BaseModel):
+    mask: bool = Field(default=True, description="mask personal numbers in every stored and shown text")
+    keep_last: int = Field(default=4, ge=0, le=8)
+
+
 class Settings(BaseSettings):
     """Environment variables use the prefix ``QA_`` and ``__`` for nesting (``QA_ASR__BEAM_SIZE``)."""
 
@@ -83,8 +92,10 @@ class Settings(BaseSettings):
 
     models_dir: Path = PROJECT_ROOT / "models"
     samples_dir: Path = PROJECT_ROOT / "samples"
+    rubric_dir: Path = PROJECT_ROOT / "rubric"
     agent_channel: Literal[0, 1] = 0
     asr: AsrSettings = AsrSettings()
     vad: VadSettings = VadSettings()
     pacing: PacingSettings = PacingSettings()
     text: TextSettings = TextSettings()
+    pii: PiiSettings = PiiSettings()

@@ -77,7 +77,37 @@ def _fmt(value: float | None, unit: str = "", digits: int = 1) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}{unit}"
 
 
-def render_report(analysis: CallAnalysis) -> str:
+_MARK = {"passed": "PASS", "failed": "FAIL", "not_applicable": "n/a "}
+
+
+def render_score(scored: dict[str, Any]) -> str:
+    """The rubric part of a report: total, categories, every finding with its evidence."""
+    score, rubric = scored["score"], scored["rubric"]
+    total = "n/a" if score["total"] is None else f"{score['total']:.1f}"
+    lines = [
+        f"Score {total} ({'pass' if score['passed'] else 'fail'}) on rubric {rubric['id']} v{rubric['version']}"
+        + (f"  FLAGGED: {', '.join(scored['flag_reasons'])}" if scored["flagged"] else ""),
+        "  categories: "
+        + ", ".join(f"{k} {'n/a' if v is None else f'{v:.0f}'}" for k, v in score["categories"].items()),
+    ]
+    for f in scored["findings"]:
+        review = "  [needs review]" if f["needs_review"] else ""
+        critical = " critical" if f["severity"] == "critical" else ""
+        lines.append(f"  {_MARK[f['status']]} {f['check_id']:<26}{f['detail']}{critical}{review}")
+        for e in f["evidence"][:3]:
+            said = f" «{e['matched']}»" if e.get("matched") else ""
+            lines.append(
+                f"         [{_clock(e['start'])}-{_clock(e['end'])}] {e['role']}: {e['text'][:60]}{said}"
+            )
+    if scored.get("pii"):
+        lines.append(
+            "  personal numbers (masked): "
+            + ", ".join(f"{p['type']} by {p['role']} at {_clock(p['start'])}" for p in scored["pii"])
+        )
+    return "\n".join(lines)
+
+
+def render_report(analysis: CallAnalysis, scored: dict[str, Any] | None = None) -> str:
     t, m = analysis.transcript, analysis.metrics
     unit = "words/min" if m.speech_rate_unit == "words_per_minute" else "chars/min"
     lines = [
@@ -100,10 +130,15 @@ def render_report(analysis: CallAnalysis) -> str:
         lines.append(
             f"  loudness {role:<9}mean {_fmt(level.mean_dbfs, ' dBFS')}, max {_fmt(level.max_dbfs, ' dBFS')}"
         )
+    if scored is not None:
+        lines += ["", render_score(scored)]
     lines += ["", "Transcript"]
-    for u in t.utterances:
-        mark = f"  (ignored: {u.suspect})" if u.suspect else ""
-        lines.append(f"  [{_clock(u.start)}-{_clock(u.end)}] {_ROLE_LABEL[u.role]} {u.text_normalized}{mark}")
+    shown = scored["utterances"] if scored is not None else [_utterance(u) for u in t.utterances]
+    for u in shown:
+        mark = f"  (ignored: {u['suspect']})" if u["suspect"] else ""
+        lines.append(
+            f"  [{_clock(u['start'])}-{_clock(u['end'])}] {_ROLE_LABEL[u['role']]} {u['text_normalized']}{mark}"
+        )
     total = sum(analysis.timings.values())
     lines += ["", f"Processed in {total:.1f} s (real-time factor {total / analysis.duration_s:.2f})"]
     return "\n".join(lines)

@@ -80,7 +80,7 @@ class FasterWhisperAsr:
             language=language,
             beam_size=s.beam_size,
             best_of=s.beam_size,
-            temperature=s.temperature,
+            temperature=s.temperatures,
             compression_ratio_threshold=s.max_compression_ratio,
             log_prob_threshold=s.min_avg_logprob,
             no_speech_threshold=s.max_no_speech_prob,

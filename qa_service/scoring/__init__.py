@@ -1,0 +1,1 @@
+"""Rubric scoring: YAML rubrics, one pure function per check kind, evidence for every verdict."""

@@ -1,0 +1,75 @@
+"""What scoring reads: a call's analysis, rebuilt from its stored JSON (so re-scoring never re-transcribes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from qa_service.transcript import Role, Span, Utterance, Word
+
+
+@dataclass(frozen=True)
+class ScoredInterruption:
+    by: Role
+    start: float
+    overlap_s: float
+
+
+@dataclass(frozen=True)
+class CallFacts:
+    language: str
+    duration_s: float
+    utterances: tuple[Utterance, ...]
+    speech_rate: dict[str, float | None]
+    speaking_s: dict[str, float]
+    dead_air: tuple[Span, ...]
+    interruptions: tuple[ScoredInterruption, ...]
+    latency_mean_s: float | None
+    latency_max_s: float | None
+    loudness_p95: dict[str, float | None]
+    language_detected: bool = False
+
+    def trusted(self, role: str) -> list[tuple[int, Utterance]]:
+        """(index, utterance) of the role's utterances whose text may be used ('any': all roles)."""
+        return [
+            (i, u)
+            for i, u in enumerate(self.utterances)
+            if u.suspect is None and (role == "any" or u.role == role)
+        ]
+
+
+def facts_from_dict(data: dict[str, Any]) -> CallFacts:
+    """Rebuild scoring input from ``analyze --json`` output."""
+    utterances = tuple(
+        Utterance(
+            role=u["role"],
+            speaker=u.get("speaker", ""),
+            start=float(u["start"]),
+            end=float(u["end"]),
+            text=u["text"],
+            text_normalized=u.get("text_normalized", u["text"]),
+            words=tuple(Word(w["start"], w["end"], w["text"], w["prob"]) for w in u.get("words", [])),
+            avg_logprob=float(u.get("avg_logprob") or 0.0),
+            language=u.get("language", data.get("language", "zh")),
+            suspect=u.get("suspect"),
+        )
+        for u in data["utterances"]
+    )
+    metrics = data.get("metrics", {})
+    latency = metrics.get("response_latency") or {}
+    loudness = metrics.get("loudness_dbfs") or {}
+    return CallFacts(
+        language=data.get("language", "zh"),
+        duration_s=float(data["duration_s"]),
+        utterances=utterances,
+        speech_rate={r: metrics.get(f"{r}_speech_rate") for r in ("agent", "customer")},
+        speaking_s={r: float(v or 0.0) for r, v in (metrics.get("speaking_s") or {}).items()},
+        dead_air=tuple(Span(d["start"], d["end"]) for d in metrics.get("dead_air", [])),
+        interruptions=tuple(
+            ScoredInterruption(i["by"], i["start"], i["overlap_s"]) for i in metrics.get("interruptions", [])
+        ),
+        latency_mean_s=latency.get("mean_s"),
+        latency_max_s=latency.get("max_s"),
+        loudness_p95={r: (v or {}).get("p95") for r, v in loudness.items()},
+        language_detected=bool(data.get("language_detected", False)),
+    )

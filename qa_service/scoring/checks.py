@@ -1,0 +1,496 @@
+"""One pure function per check kind: (check, call, context) -> Finding."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from qa_service.scoring import schema as s
+from qa_service.scoring.call import CallFacts
+from qa_service.scoring.findings import Evidence, Finding, Status
+from qa_service.scoring.matching import Hit, Stream, find
+from qa_service.scoring.pii import english_digits, find_pii
+from qa_service.text import canonical_for_comparison, count_spoken_units
+from qa_service.transcript import Utterance
+
+
+@dataclass
+class Context:
+    """What checks share while one call is scored: hits of earlier checks anchor windows."""
+
+    call: CallFacts
+    low_prob: float
+    hits: dict[str, list[Hit]] = field(default_factory=dict)
+
+
+def _finding(
+    check: s._Check, status: Status, detail: str, evidence: list[Evidence] | None = None, **extra: Any
+) -> Finding:
+    needs_review = bool(extra.pop("needs_review", False))
+    return Finding(
+        check_id=check.id,
+        kind=check.kind,  # type: ignore[attr-defined]
+        category=check.category,
+        status=status,
+        severity=check.severity,
+        points=check.points,
+        needs_review=needs_review,
+        detail=detail,
+        evidence=tuple(evidence or ()),
+        data=extra,
+    )
+
+
+def _evidence(hit: Hit, call: CallFacts) -> Evidence:
+    utts = [call.utterances[i] for i in hit.utterances]
+    return Evidence(
+        role=utts[0].role,
+        start=round(hit.start, 3),
+        end=round(hit.end, 3),
+        text="".join(u.text_normalized for u in utts)
+        if call.language == "zh"
+        else " ".join(u.text_normalized for u in utts),
+        matched=hit.matched,
+        similarity=hit.similarity,
+        min_word_prob=round(hit.min_word_prob, 3),
+    )
+
+
+def _utterance_evidence(u: Utterance) -> Evidence:
+    return Evidence(role=u.role, start=round(u.start, 3), end=round(u.end, 3), text=u.text_normalized)
+
+
+def _shaky(hit: Hit, ctx: Context) -> bool:
+    return hit.min_word_prob < ctx.low_prob or hit.similarity < 1.0
+
+
+def _windowed(check: s._Check, ctx: Context) -> list[tuple[int, Utterance]] | None:
+    """The role's utterances inside the check's utterance window; None when its anchor is missing."""
+    utts = ctx.call.trusted(check.role)
+    w = check.window
+    if w is None:
+        return utts
+    if w.first_utterances:
+        utts = utts[: w.first_utterances]
+    if w.last_utterances:
+        utts = utts[-w.last_utterances :]
+    if w.relative:
+        anchor = ctx.hits.get(w.relative.check) or []
+        if not anchor:
+            return None
+        at = anchor[0].utterances[0]
+        n = w.relative.utterances
+        before = [x for x in utts if x[0] < at][-n:]
+        after = [x for x in utts if x[0] > at][:n]
+        same = [x for x in utts if x[0] == at]
+        utts = {"before": before, "after": after, "within": before + same + after}[w.relative.position]
+    return utts
+
+
+def _in_time_window(hit: Hit, check: s._Check, duration: float) -> bool:
+    w = check.window
+    if w is None:
+        return True
+    if w.first_seconds is not None and hit.start > w.first_seconds:
+        return False
+    return not (w.last_seconds is not None and hit.end < duration - w.last_seconds)
+
+
+def _phrase_hits(
+    phrases: list[str], utts: list[tuple[int, Utterance]], call: CallFacts, threshold: float, all_hits: bool
+) -> list[Hit]:
+    hits: list[Hit] = []
+    by_role: dict[str, list[tuple[int, Utterance]]] = {}
+    for item in utts:
+        by_role.setdefault(item[1].role, []).append(item)
+    for role_utts in by_role.values():
+        stream = Stream(role_utts, call.language)
+        for phrase in phrases:
+            hits += find(stream, phrase, threshold, all_hits=all_hits)
+    return sorted(hits, key=lambda h: (h.start, -h.similarity))
+
+
+def required_phrase(check: s.RequiredPhrase, ctx: Context) -> Finding:
+    utts = _windowed(check, ctx)
+    if utts is None:
+        return _finding(check, "not_applicable", "the check it is anchored to found nothing")
+    hits = _phrase_hits(check.phrases, utts, ctx.call, check.threshold, all_hits=False)
+    inside = [h for h in hits if _in_time_window(h, check, ctx.call.duration_s)]
+    if inside:
+        best = max(inside, key=lambda h: (h.similarity, -h.start))
+        first = min(inside, key=lambda h: h.start)
+        ctx.hits[check.id] = [first]
+        return _finding(
+            check,
+            "passed",
+            f"found {best.phrase!r}",
+            [_evidence(best, ctx.call)],
+            needs_review=_shaky(best, ctx),
+        )
+    if hits:
+        late = hits[0]
+        ctx.hits[check.id] = [late]
+        return _finding(
+            check,
+            "failed",
+            f"{late.phrase!r} found at {late.start:.1f} s, outside the window",
+            [_evidence(late, ctx.call)],
+            needs_review=_shaky(late, ctx),
+        )
+    return _finding(check, "failed", "none of the phrases was said")
+
+
+def forbidden_phrase(check: s.ForbiddenPhrase, ctx: Context) -> Finding:
+    utts = _windowed(check, ctx)
+    if utts is None:
+        return _finding(check, "not_applicable", "the check it is anchored to found nothing")
+    hits = [
+        h
+        for h in _phrase_hits(check.phrases, utts, ctx.call, check.threshold, all_hits=True)
+        if _in_time_window(h, check, ctx.call.duration_s)
+    ]
+    hits = _dedupe(hits)
+    ctx.hits[check.id] = hits
+    if not hits:
+        return _finding(check, "passed", "no forbidden expression")
+    return _finding(
+        check,
+        "failed",
+        f"{len(hits)} forbidden expression(s)",
+        [_evidence(h, ctx.call) for h in hits],
+        needs_review=all(_shaky(h, ctx) for h in hits),
+    )
+
+
+def _dedupe(hits: list[Hit]) -> list[Hit]:
+    """Overlapping hits of different phrases are one occurrence: keep the most similar."""
+    kept: list[Hit] = []
+    for hit in sorted(hits, key=lambda h: -h.similarity):
+        if all(hit.end <= k.start or hit.start >= k.end for k in kept):
+            kept.append(hit)
+    return sorted(kept, key=lambda h: h.start)
+
+
+def regex(check: s.RegexCheck, ctx: Context) -> Finding:
+    utts = _windowed(check, ctx)
+    if utts is None:
+        return _finding(check, "not_applicable", "the check it is anchored to found nothing")
+    pattern, exclude = re.compile(check.pattern), re.compile(check.exclude) if check.exclude else None
+    matched = [
+        (u, m.group(0))
+        for _, u in utts
+        for m in pattern.finditer(u.text_normalized)
+        if not (exclude and exclude.search(u.text_normalized))
+    ]
+    evidence = [
+        Evidence(u.role, round(u.start, 3), round(u.end, 3), u.text_normalized, text, 1.0)
+        for u, text in matched
+    ]
+    if check.must_match:
+        return _finding(
+            check,
+            "passed" if matched else "failed",
+            "pattern found" if matched else "pattern not found",
+            evidence[:1],
+        )
+    return _finding(check, "failed" if matched else "passed", f"{len(matched)} match(es)", evidence)
+
+
+def courtesy(check: s.Courtesy, ctx: Context) -> Finding:
+    utts = _windowed(check, ctx)
+    if not utts:
+        return _finding(check, "not_applicable", "no speech of the role")
+    language = ctx.call.language
+    markers = [canonical_for_comparison(m, language) for m in check.markers]
+    count = sum(
+        canonical_for_comparison(u.text_normalized, language).count(m) for _, u in utts for m in markers if m
+    )
+    if check.min_per_utterance is not None:
+        rate, need, unit = count / len(utts), check.min_per_utterance, "per utterance"
+    else:
+        minutes = sum(u.end - u.start for _, u in utts) / 60
+        rate, need, unit = (count / minutes if minutes else 0.0), check.min_per_minute or 0.0, "per minute"
+    status: Status = "passed" if rate >= need else "failed"
+    return _finding(
+        check,
+        status,
+        f"{count} polite markers, {rate:.2f} {unit} (needs {need})",
+        count=count,
+        rate=round(rate, 3),
+    )
+
+
+def speech_rate(check: s.SpeechRate, ctx: Context) -> Finding:
+    roles = ["agent", "customer"] if check.role == "any" else [check.role]
+    evidence, failures, measured = [], [], False
+    for role in roles:
+        rate = ctx.call.speech_rate.get(role)
+        if rate is None:
+            continue
+        measured = True
+        if (check.min_per_minute and rate < check.min_per_minute) or (
+            check.max_per_minute and rate > check.max_per_minute
+        ):
+            failures.append(f"{role} {rate:.0f}/min")
+        utts = ctx.call.trusted(role)
+        if utts:
+            evidence.append(
+                Evidence(
+                    role, round(utts[0][1].start, 3), round(utts[-1][1].end, 3), f"{rate:.0f} per minute"
+                )
+            )
+    if not measured:
+        return _finding(check, "not_applicable", "no speech to measure")
+    limits = f"allowed {check.min_per_minute or 0:.0f}-{check.max_per_minute or float('inf'):.0f}"
+    if failures:
+        return _finding(check, "failed", f"{', '.join(failures)} ({limits})", evidence)
+    return _finding(check, "passed", limits, evidence)
+
+
+def dead_air(check: s.DeadAir, ctx: Context) -> Finding:
+    call = ctx.call
+    holds = (
+        _phrase_hits(check.hold_phrases, call.trusted("agent"), call, 0.85, all_hits=True)
+        if check.hold_phrases
+        else []
+    )
+    unexcused, excused = [], []
+    for gap in call.dead_air:
+        announced = [h for h in holds if gap.start - check.hold_announce_within_s <= h.end <= gap.start + 0.5]
+        if announced and gap.duration <= check.max_hold_s:
+            excused.append((gap, announced[-1]))
+        else:
+            unexcused.append(gap)
+    longest = max((g.duration for g in unexcused), default=0.0)
+    total = sum(g.duration for g in unexcused)
+    evidence = [
+        Evidence("none", round(g.start, 3), round(g.end, 3), f"{g.duration:.1f} s of silence")
+        for g in unexcused
+    ]
+    evidence += [
+        Evidence(
+            "agent",
+            round(h.start, 3),
+            round(g.end, 3),
+            f"announced hold, {g.duration:.1f} s",
+            h.matched,
+            h.similarity,
+        )
+        for g, h in excused
+    ]
+    failed = longest > check.max_single_s or (check.max_total_s is not None and total > check.max_total_s)
+    detail = (
+        f"longest unannounced silence {longest:.1f} s, total {total:.1f} s; {len(excused)} announced hold(s)"
+    )
+    return _finding(
+        check,
+        "failed" if failed else "passed",
+        detail,
+        evidence,
+        longest_s=round(longest, 3),
+        total_s=round(total, 3),
+    )
+
+
+def interruption(check: s.Interruption, ctx: Context) -> Finding:
+    found = [
+        i
+        for i in ctx.call.interruptions
+        if (check.role == "any" or i.by == check.role) and i.overlap_s >= check.min_overlap_s
+    ]
+    evidence = []
+    for i in found:
+        utt = next((u for u in ctx.call.utterances if u.role == i.by and abs(u.start - i.start) < 0.5), None)
+        evidence.append(
+            Evidence(
+                i.by,
+                round(i.start, 3),
+                round(i.start + i.overlap_s, 3),
+                utt.text_normalized if utt else "",
+                None,
+                None,
+            )
+        )
+    status: Status = "failed" if len(found) > check.max_count else "passed"
+    return _finding(
+        check, status, f"{len(found)} interruption(s) (allowed {check.max_count})", evidence, count=len(found)
+    )
+
+
+def response_latency(check: s.ResponseLatency, ctx: Context) -> Finding:
+    mean, worst = ctx.call.latency_mean_s, ctx.call.latency_max_s
+    if mean is None or worst is None:
+        return _finding(check, "not_applicable", "no customer turn answered by the agent")
+    failed = (check.max_mean_s is not None and mean > check.max_mean_s) or (
+        check.max_s is not None and worst > check.max_s
+    )
+    return _finding(
+        check,
+        "failed" if failed else "passed",
+        f"mean {mean:.1f} s, longest {worst:.1f} s",
+        mean_s=mean,
+        max_s=worst,
+    )
+
+
+def loudness(check: s.Loudness, ctx: Context) -> Finding:
+    roles = ["agent", "customer"] if check.role == "any" else [check.role]
+    levels = {r: ctx.call.loudness_p95.get(r) for r in roles}
+    measured = {r: v for r, v in levels.items() if v is not None}
+    if not measured:
+        return _finding(check, "not_applicable", "no level measured")
+    loud = {r: v for r, v in measured.items() if v > check.max_dbfs}
+    detail = ", ".join(f"{r} {v:.1f} dBFS" for r, v in measured.items()) + f" (limit {check.max_dbfs} dBFS)"
+    return _finding(check, "failed" if loud else "passed", detail, p95_dbfs=measured)
+
+
+def apology_after_complaint(check: s.ApologyAfterComplaint, ctx: Context) -> Finding:
+    call = ctx.call
+    complaints = _dedupe(
+        _phrase_hits(check.complaint_phrases, call.trusted("customer"), call, check.threshold, all_hits=True)
+    )
+    if not complaints:
+        return _finding(check, "not_applicable", "the customer did not complain")
+    first = complaints[0]
+    agent_after = [
+        x for x in call.trusted("agent") if x[1].start >= call.utterances[first.utterances[0]].start
+    ][: check.within_utterances]
+    apologies = _phrase_hits(check.apology_phrases, agent_after, call, check.threshold, all_hits=False)
+    evidence = [_evidence(first, call)]
+    if apologies:
+        ctx.hits[check.id] = apologies[:1]
+        return _finding(
+            check,
+            "passed",
+            f"apology after the complaint: {apologies[0].phrase!r}",
+            [*evidence, _evidence(apologies[0], call)],
+            needs_review=_shaky(apologies[0], ctx),
+        )
+    return _finding(
+        check,
+        "failed",
+        f"no apology within {check.within_utterances} agent utterances of the complaint",
+        evidence,
+        needs_review=_shaky(first, ctx),
+    )
+
+
+_ZH_NUM = "[0-9一二三四五六七八九十两百半]+"
+_DEADLINE = re.compile(
+    rf"(?:{_ZH_NUM}个?(?:小时|工作日|个工作日|天|日|分钟|周|星期)(?:之内|以内|内)?)"
+    rf"|(?:(?:今天|明天|后天|本周|下周|周[一二三四五六日天]|星期[一二三四五六日天])(?:上午|下午|晚上|中午)?(?:{_ZH_NUM}点(?:半|{_ZH_NUM}分)?)?(?:之前|以前|前|内)?)"
+    r"|(?:within (?:\w+ )?(?:hours?|days?|business days?|working days?|minutes?))"
+    r"|(?:by (?:tomorrow|today|monday|tuesday|wednesday|thursday|friday|the end of (?:the )?(?:day|week))(?: (?:morning|afternoon|evening))?)"
+)
+
+
+def extract_deadline(text: str) -> str | None:
+    match = _DEADLINE.search(text)
+    return match.group(0) if match else None
+
+
+def resolution(check: s.Resolution, ctx: Context) -> Finding:
+    call = ctx.call
+    utts = _windowed(check, ctx) or []
+    promises = _phrase_hits(check.follow_up_phrases, utts, call, check.threshold, all_hits=True)
+    for hit in promises:
+        utt = call.utterances[hit.utterances[-1]]
+        deadline = extract_deadline(utt.text_normalized)
+        if deadline:
+            ctx.hits[check.id] = [hit]
+            return _finding(
+                check,
+                "passed",
+                f"follow-up promised: {deadline}",
+                [_evidence(hit, call)],
+                outcome="follow_up_promised",
+                deadline=deadline,
+                needs_review=_shaky(hit, ctx),
+            )
+    resolved = _phrase_hits(check.resolved_phrases, utts, call, check.threshold, all_hits=False)
+    if resolved:
+        ctx.hits[check.id] = resolved[:1]
+        return _finding(
+            check,
+            "passed",
+            f"resolved: {resolved[0].phrase!r}",
+            [_evidence(resolved[0], call)],
+            outcome="resolved",
+            needs_review=_shaky(resolved[0], ctx),
+        )
+    evidence = [_evidence(h, call) for h in promises[:1]]
+    detail = (
+        "a follow-up was mentioned without a deadline"
+        if promises
+        else "neither resolved nor a follow-up with a deadline"
+    )
+    return _finding(check, "failed", detail, evidence, outcome="unresolved")
+
+
+def pii_disclosure(check: s.PiiDisclosure, ctx: Context) -> Finding:
+    spans = [
+        (u, p)
+        for _, u in ctx.call.trusted(check.role)
+        for p in pii_in(u, ctx.call.language)
+        if p.type in check.types
+    ]
+    if not spans:
+        return _finding(check, "passed", "no full personal number read out")
+    evidence = [
+        Evidence(u.role, round(u.start, 3), round(u.end, 3), u.text_normalized, p.type, 1.0) for u, p in spans
+    ]
+    return _finding(
+        check,
+        "failed",
+        f"{len(spans)} full number(s) read out: {', '.join(p.type for _, p in spans)}",
+        evidence,
+    )
+
+
+def pii_in(utt: Utterance, language: str) -> list[Any]:
+    text = canonical_for_comparison(utt.text_normalized, language)
+    return find_pii(english_digits(text) if language == "en" else text)
+
+
+def language(check: s.LanguageCheck, ctx: Context) -> Finding:
+    if not ctx.call.language_detected:
+        return _finding(
+            check,
+            "not_applicable",
+            "no per-utterance language evidence: the language was fixed, not detected",
+        )
+    utts = ctx.call.trusted(check.role)
+    judged = [u for _, u in utts if u.language and count_spoken_units(u.text, ctx.call.language) >= 4]
+    off = [u for u in judged if u.language != check.expected]
+    if not judged:
+        return _finding(check, "not_applicable", "no utterance long enough to judge its language")
+    if not off:
+        return _finding(check, "passed", f"all {len(judged)} utterances in {check.expected}")
+    share = len(off) / len(judged)
+    if share < 1 - check.min_evidence and len(off) < 2:
+        return _finding(check, "not_applicable", "weak evidence of another language")
+    return _finding(
+        check,
+        "failed",
+        f"{len(off)} of {len(judged)} utterances not in {check.expected}",
+        [_utterance_evidence(u) for u in off],
+    )
+
+
+CHECKS: dict[str, Callable[[Any, Context], Finding]] = {
+    "required_phrase": required_phrase,
+    "forbidden_phrase": forbidden_phrase,
+    "regex": regex,
+    "courtesy": courtesy,
+    "speech_rate": speech_rate,
+    "dead_air": dead_air,
+    "interruption": interruption,
+    "response_latency": response_latency,
+    "loudness": loudness,
+    "apology_after_complaint": apology_after_complaint,
+    "resolution": resolution,
+    "pii_disclosure": pii_disclosure,
+    "language": language,
+}

@@ -1,0 +1,47 @@
+"""Scoring an analysed call: default rubric per language, PII masking, the combined JSON."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from qa_service.config import Settings
+from qa_service.scoring.call import facts_from_dict
+from qa_service.scoring.redact import redact_analysis
+from qa_service.scoring.schema import LoadedRubric, RubricError, load_rubric
+from qa_service.scoring.score import score_call, score_to_dict
+
+DEFAULT_RUBRICS = {"zh": "zh-CN.default.yaml", "en": "en-US.default.yaml"}
+
+
+def default_rubric_path(language: str, rubric_dir: Path) -> Path:
+    name = DEFAULT_RUBRICS.get(language)
+    if name is None or not (rubric_dir / name).is_file():
+        raise RubricError(f"no default rubric for language {language!r} in {rubric_dir}; pass --rubric")
+    return rubric_dir / name
+
+
+def score_analysis(
+    data: dict[str, Any], settings: Settings, rubric: LoadedRubric | None = None
+) -> dict[str, Any]:
+    """``analyze`` JSON plus rubric, score, flags, PII and findings; texts masked when configured."""
+    loaded = rubric or load_rubric(default_rubric_path(data.get("language", "zh"), settings.rubric_dir))
+    result = score_call(facts_from_dict(data), loaded)
+    redacted, pii = redact_analysis(data, settings.pii.keep_last)
+    out = redacted if settings.pii.mask else dict(data)
+    out.update(score_to_dict(result))
+    out["pii"] = pii
+    if settings.pii.mask:
+        out["findings"] = _mask_findings(out["findings"], settings.pii.keep_last)
+    return out
+
+
+def _mask_findings(findings: list[dict[str, Any]], keep_last: int) -> list[dict[str, Any]]:
+    from qa_service.scoring.pii import mask_pii
+
+    for finding in findings:
+        for evidence in finding["evidence"]:
+            evidence["text"] = mask_pii(evidence["text"], keep_last)
+            if evidence.get("matched"):
+                evidence["matched"] = mask_pii(evidence["matched"], keep_last)
+    return findings

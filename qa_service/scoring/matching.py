@@ -1,0 +1,171 @@
+"""Phrase matching that survives ASR errors: exact, or similar in characters or in pinyin.
+
+A role's utterances are joined into one comparison stream (normalised, no punctuation), so a
+phrase may span the boundary between two consecutive utterances of that role. Every hit carries
+the matched text, the similarity, the utterances, start/end times and the ASR word probabilities.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from pypinyin import Style, lazy_pinyin
+from rapidfuzz import fuzz
+
+from qa_service.text import canonical_for_comparison, strip_punctuation
+from qa_service.transcript import Utterance
+
+
+@dataclass(frozen=True)
+class Hit:
+    phrase: str
+    matched: str
+    similarity: float
+    utterances: tuple[int, ...]  # indexes into the call's utterances
+    start: float
+    end: float
+    word_probs: tuple[float, ...]
+
+    @property
+    def min_word_prob(self) -> float:
+        return min(self.word_probs, default=1.0)
+
+
+@dataclass(frozen=True)
+class _Unit:
+    char: str
+    utterance: int
+    time: float
+    end: float
+    prob: float
+
+
+@lru_cache(maxsize=4096)
+def _pinyin(text: str) -> tuple[str, ...]:
+    return tuple(lazy_pinyin(text, style=Style.NORMAL))
+
+
+class Stream:
+    """The comparison text of some utterances with, for every character, where it was said."""
+
+    def __init__(self, utterances: Sequence[tuple[int, Utterance]], language: str) -> None:
+        self.language = language
+        units: list[_Unit] = []
+        for index, utt in utterances:
+            text = canonical_for_comparison(utt.text_normalized, language)
+            if language != "zh":
+                text = " " + text
+            units += _place_chars(text, index, utt, language)
+        self.units = units
+        self.text = "".join(u.char for u in units)
+        self._pinyin: tuple[str, list[int]] | None = None
+
+    def pinyin(self) -> tuple[str, list[int]]:
+        """Pinyin of the stream, with the stream index of every pinyin letter."""
+        if self._pinyin is None:
+            letters: list[str] = []
+            owner: list[int] = []
+            syllables = _pinyin(self.text)
+            if len(syllables) != len(self.text):  # non-Chinese runs come back whole
+                syllables = tuple((_pinyin(ch) or (ch,))[0] for ch in self.text)
+            for i, syllable in enumerate(syllables):
+                letters.append(syllable + " ")
+                owner += [i] * (len(syllable) + 1)
+            self._pinyin = ("".join(letters), owner)
+        return self._pinyin
+
+    def hit(self, phrase: str, lo: int, hi: int, similarity: float) -> Hit:
+        units = self.units[lo:hi]
+        return Hit(
+            phrase=phrase,
+            matched=self.text[lo:hi].strip(),
+            similarity=round(similarity, 3),
+            utterances=tuple(sorted({u.utterance for u in units})),
+            start=units[0].time,
+            end=units[-1].end,
+            word_probs=tuple(u.prob for u in units),
+        )
+
+
+def _place_chars(text: str, index: int, utt: Utterance, language: str) -> list[_Unit]:
+    """Give each character of an utterance's comparison text the time and probability of its word."""
+    words = utt.words
+    if not text:
+        return []
+    if not words:
+        return [_Unit(ch, index, utt.start, utt.end, 1.0) for ch in text]
+    sizes = [max(1, len(strip_punctuation(w.text, language).strip())) for w in words]
+    total = sum(sizes)
+    bounds: list[float] = []
+    acc = 0
+    for size in sizes:
+        acc += size
+        bounds.append(acc / total)
+    out = []
+    w = 0
+    for i, ch in enumerate(text):
+        fraction = (i + 0.5) / len(text)
+        while w < len(words) - 1 and fraction > bounds[w]:
+            w += 1
+        out.append(_Unit(ch, index, words[w].start, words[w].end, words[w].prob))
+    return out
+
+
+def find(stream: Stream, phrase: str, threshold: float, *, all_hits: bool = False) -> list[Hit]:
+    """Hits of ``phrase`` in ``stream`` at or above ``threshold`` similarity, best or all."""
+    target = canonical_for_comparison(phrase, stream.language)
+    if not target or not stream.text:
+        return []
+    hits: list[Hit] = []
+    _search(stream, phrase, target, threshold, 0, len(stream.text), hits, all_hits)
+    return sorted(hits, key=lambda h: h.start)
+
+
+def _search(
+    stream: Stream,
+    phrase: str,
+    target: str,
+    threshold: float,
+    lo: int,
+    hi: int,
+    hits: list[Hit],
+    all_hits: bool,
+) -> None:
+    if hi - lo < max(1, int(len(target) * threshold)):
+        return
+    found = _best(stream, target, lo, hi)
+    if found is None or found[2] < threshold:
+        return
+    start, end, similarity = found
+    hits.append(stream.hit(phrase, start, end, similarity))
+    if all_hits:
+        _search(stream, phrase, target, threshold, lo, start, hits, all_hits)
+        _search(stream, phrase, target, threshold, end, hi, hits, all_hits)
+
+
+def _best(stream: Stream, target: str, lo: int, hi: int) -> tuple[int, int, float] | None:
+    """Best alignment of ``target`` inside stream[lo:hi], compared in characters and in pinyin."""
+    text = stream.text[lo:hi]
+    exact = text.find(target)
+    if exact >= 0:
+        return lo + exact, lo + exact + len(target), 1.0
+    by_chars = fuzz.partial_ratio_alignment(target, text)
+    best: tuple[int, int, float] | None = None
+    if by_chars is not None and by_chars.dest_end > by_chars.dest_start:
+        best = (lo + by_chars.dest_start, lo + by_chars.dest_end, by_chars.score / 100)
+    if stream.language == "zh":
+        letters, owner = stream.pinyin()
+        first = owner.index(lo) if lo < len(stream.text) else len(letters)
+        last = len(owner) if hi >= len(stream.text) else owner.index(hi)
+        target_py = " ".join(_pinyin(target)) + " "
+        by_sound = fuzz.partial_ratio_alignment(target_py, letters[first:last])
+        if by_sound is not None and by_sound.dest_end > by_sound.dest_start:
+            start = owner[first + by_sound.dest_start]
+            end = owner[min(first + by_sound.dest_end, len(owner)) - 1] + 1
+            # Sounding alike counts slightly less than reading alike.
+            score = by_sound.score / 100 * 0.98
+            if best is None or score > best[2]:
+                best = (start, end, score)
+    return best

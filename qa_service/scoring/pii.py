@@ -1,0 +1,86 @@
+"""Personal numbers spoken in a call: found in digits or Chinese numerals, classified, masked."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+PiiType = Literal["phone", "id_card", "bank_card"]
+
+_DIGIT = {
+    **{str(d): str(d) for d in range(10)},
+    **dict(zip("零一二三四五六七八九", "0123456789", strict=True)),
+}
+_DIGIT.update({"〇": "0", "幺": "1", "x": "X", "X": "X"})
+NUMERALS = frozenset(ch for ch in _DIGIT if ch not in "xX")
+# Separators a speaker or recogniser puts inside a spoken number.
+_INSIDE = set("，,、 -")
+
+
+@dataclass(frozen=True)
+class PiiSpan:
+    type: PiiType
+    start: int  # character offsets in the text
+    end: int
+    digits: str
+
+
+def _classify(digits: str) -> PiiType | None:
+    if len(digits) == 18 and digits[:17].isdigit():
+        return "id_card"
+    if len(digits) == 11 and digits[0] == "1" and digits.isdigit():
+        return "phone"
+    if 16 <= len(digits) <= 19 and digits.isdigit():
+        return "bank_card"
+    return None
+
+
+def find_pii(text: str) -> list[PiiSpan]:
+    """Runs of spoken digits long enough to be a mobile, ID-card or bank-card number."""
+    found: list[PiiSpan] = []
+    i = 0
+    while i < len(text):
+        if text[i] not in _DIGIT or text[i] in "xX":
+            i += 1
+            continue
+        start, digits, j, last = i, "", i, i
+        while j < len(text) and (text[j] in _DIGIT or (text[j] in _INSIDE and digits)):
+            if text[j] in _DIGIT:
+                digits += _DIGIT[text[j]]
+                last = j
+            j += 1
+        kind = _classify(digits)
+        if kind is not None:
+            found.append(PiiSpan(kind, start, last + 1, digits))
+        i = last + 1
+    return found
+
+
+def mask_pii(text: str, keep_last: int = 4) -> str:
+    """Replace every digit of a personal number but the last ``keep_last`` with ``*``."""
+    spans = find_pii(text)
+    if not spans:
+        return text
+    chars = list(text)
+    for span in spans:
+        positions = [k for k in range(span.start, span.end) if chars[k] in _DIGIT]
+        for k in positions[: max(0, len(positions) - keep_last)]:
+            chars[k] = "*"
+    return "".join(chars)
+
+
+_DIGIT_WORDS = re.compile(r"\b(zero|oh|one|two|three|four|five|six|seven|eight|nine)\b", re.IGNORECASE)
+_WORD_DIGIT = dict(
+    zip(
+        ["zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"],
+        "00123456789",
+        strict=True,
+    )
+)
+
+
+def english_digits(text: str) -> str:
+    """'five five five' -> '555' so English numbers are found like Chinese ones."""
+    out = _DIGIT_WORDS.sub(lambda m: _WORD_DIGIT[m.group(1).lower()], text)
+    return re.sub(r"(?<=\d) (?=\d)", "", out)

@@ -1,0 +1,34 @@
+"""Mask personal numbers in every text of an analysis, and list where they were said."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from qa_service.scoring.pii import NUMERALS, find_pii, mask_pii
+
+
+def redact_analysis(data: dict[str, Any], keep_last: int = 4) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A copy of ``analyze`` JSON with numbers masked, and the PII found: type, role, start, end."""
+    out = copy.deepcopy(data)
+    found: list[dict[str, Any]] = []
+    for utt in out.get("utterances", []):
+        spans = find_pii(utt.get("text_normalized", "")) or find_pii(utt.get("text", ""))
+        if not spans:
+            continue
+        utt["text"] = mask_pii(utt["text"], keep_last)
+        utt["text_normalized"] = mask_pii(utt.get("text_normalized", ""), keep_last)
+        numeral_words = [w for w in utt.get("words", []) if any(ch in NUMERALS for ch in w["text"])]
+        numerals = sum(sum(ch in NUMERALS for ch in w["text"]) for w in numeral_words)
+        to_mask = max(0, numerals - keep_last)
+        for w in numeral_words:
+            chars = list(w["text"])
+            for k, ch in enumerate(chars):
+                if to_mask and ch in NUMERALS:
+                    chars[k] = "*"
+                    to_mask -= 1
+            w["text"] = "".join(chars)
+        start = numeral_words[0]["start"] if numeral_words else utt["start"]
+        end = numeral_words[-1]["end"] if numeral_words else utt["end"]
+        found += [{"type": s.type, "role": utt["role"], "start": start, "end": end} for s in spans]
+    return out, found
