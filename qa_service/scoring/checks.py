@@ -89,13 +89,21 @@ def _windowed(check: s._Check, ctx: Context) -> list[tuple[int, Utterance]] | No
     return utts
 
 
-def _in_time_window(hit: Hit, check: s._Check, duration: float) -> bool:
+def _in_time_window(hit: Hit, check: s._Check, call: CallFacts) -> bool:
+    """Time windows judge the utterances a hit lies in: a greeting starts when its turn starts."""
     w = check.window
     if w is None:
         return True
-    if w.first_seconds is not None and hit.start > w.first_seconds:
+    if w.first_seconds is not None and _said_from(hit, call) > w.first_seconds:
         return False
-    return not (w.last_seconds is not None and hit.end < duration - w.last_seconds)
+    return not (
+        w.last_seconds is not None
+        and call.utterances[hit.utterances[-1]].end < call.duration_s - w.last_seconds
+    )
+
+
+def _said_from(hit: Hit, call: CallFacts) -> float:
+    return call.utterances[hit.utterances[0]].start
 
 
 def _phrase_hits(
@@ -117,7 +125,7 @@ def required_phrase(check: s.RequiredPhrase, ctx: Context) -> Finding:
     if utts is None:
         return _finding(check, "not_applicable", "the check it is anchored to found nothing")
     hits = _phrase_hits(check.phrases, utts, ctx.call, check.threshold, all_hits=False)
-    inside = [h for h in hits if _in_time_window(h, check, ctx.call.duration_s)]
+    inside = [h for h in hits if _in_time_window(h, check, ctx.call)]
     if inside:
         best = max(inside, key=lambda h: (h.similarity, -h.start))
         first = min(inside, key=lambda h: h.start)
@@ -135,7 +143,7 @@ def required_phrase(check: s.RequiredPhrase, ctx: Context) -> Finding:
         return _finding(
             check,
             "failed",
-            f"{late.phrase!r} found at {late.start:.1f} s, outside the window",
+            f"{late.phrase!r} said from {_said_from(late, ctx.call):.1f} s, outside the window",
             [_evidence(late, ctx.call)],
             needs_review=_shaky(late, ctx),
         )
@@ -149,7 +157,7 @@ def forbidden_phrase(check: s.ForbiddenPhrase, ctx: Context) -> Finding:
     hits = [
         h
         for h in _phrase_hits(check.phrases, utts, ctx.call, check.threshold, all_hits=True)
-        if _in_time_window(h, check, ctx.call.duration_s)
+        if _in_time_window(h, check, ctx.call)
     ]
     hits = _dedupe(hits)
     ctx.hits[check.id] = hits

@@ -7,12 +7,14 @@ the matched text, the similarity, the utterances, start/end times and the ASR wo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 from pypinyin import Style, lazy_pinyin
 from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
 
 from qa_service.text import canonical_for_comparison, strip_punctuation
 from qa_service.transcript import Utterance
@@ -91,25 +93,26 @@ class Stream:
 
 def _place_chars(text: str, index: int, utt: Utterance, language: str) -> list[_Unit]:
     """Give each character of an utterance's comparison text the time and probability of its word."""
-    words = utt.words
     if not text:
         return []
-    if not words:
+    sized = [(w, len(strip_punctuation(w.text, language).replace(" ", ""))) for w in utt.words]
+    sized = [(w, n) for w, n in sized if n > 0]
+    if not sized:
         return [_Unit(ch, index, utt.start, utt.end, 1.0) for ch in text]
-    sizes = [max(1, len(strip_punctuation(w.text, language).strip())) for w in words]
-    total = sum(sizes)
+    total = sum(n for _, n in sized)
     bounds: list[float] = []
     acc = 0
-    for size in sizes:
-        acc += size
+    for _, n in sized:
+        acc += n
         bounds.append(acc / total)
     out = []
     w = 0
     for i, ch in enumerate(text):
         fraction = (i + 0.5) / len(text)
-        while w < len(words) - 1 and fraction > bounds[w]:
+        while w < len(sized) - 1 and fraction > bounds[w]:
             w += 1
-        out.append(_Unit(ch, index, words[w].start, words[w].end, words[w].prob))
+        word = sized[w][0]
+        out.append(_Unit(ch, index, word.start, word.end, word.prob))
     return out
 
 
@@ -146,26 +149,77 @@ def _search(
 
 
 def _best(stream: Stream, target: str, lo: int, hi: int) -> tuple[int, int, float] | None:
-    """Best alignment of ``target`` inside stream[lo:hi], compared in characters and in pinyin."""
+    """Best alignment of ``target`` inside stream[lo:hi].
+
+    Candidate places come from fast fuzzy alignment in characters and in pinyin letters; each is
+    then scored by edit distance over characters, and (Chinese) over syllables, where identical
+    sounds cost nothing and near sounds (您/你, 在/菜) cost little.
+    """
     text = stream.text[lo:hi]
     exact = text.find(target)
     if exact >= 0:
         return lo + exact, lo + exact + len(target), 1.0
+    candidates: set[tuple[int, int]] = set()
     by_chars = fuzz.partial_ratio_alignment(target, text)
-    best: tuple[int, int, float] | None = None
     if by_chars is not None and by_chars.dest_end > by_chars.dest_start:
-        best = (lo + by_chars.dest_start, lo + by_chars.dest_end, by_chars.score / 100)
+        candidates.add((lo + by_chars.dest_start, lo + by_chars.dest_end))
     if stream.language == "zh":
         letters, owner = stream.pinyin()
         first = owner.index(lo) if lo < len(stream.text) else len(letters)
         last = len(owner) if hi >= len(stream.text) else owner.index(hi)
-        target_py = " ".join(_pinyin(target)) + " "
-        by_sound = fuzz.partial_ratio_alignment(target_py, letters[first:last])
+        by_sound = fuzz.partial_ratio_alignment(" ".join(_pinyin(target)) + " ", letters[first:last])
         if by_sound is not None and by_sound.dest_end > by_sound.dest_start:
-            start = owner[first + by_sound.dest_start]
-            end = owner[min(first + by_sound.dest_end, len(owner)) - 1] + 1
-            # Sounding alike counts slightly less than reading alike.
-            score = by_sound.score / 100 * 0.98
-            if best is None or score > best[2]:
-                best = (start, end, score)
+            candidates.add(
+                (
+                    owner[first + by_sound.dest_start],
+                    owner[min(first + by_sound.dest_end, len(owner)) - 1] + 1,
+                )
+            )
+    best: tuple[int, int, float] | None = None
+    for a, b in candidates:
+        for start in range(max(lo, a - 1), min(a + 1, hi) + 1):
+            for end in range(max(start + 1, b - 1), min(b + 1, hi) + 1):
+                score = _similarity(target, stream.text[start:end], stream.language)
+                if best is None or score > best[2]:
+                    best = (start, end, score)
     return best
+
+
+def _similarity(target: str, window: str, language: str) -> float:
+    """1 - edit distance / target length, in characters and (Chinese) in weighted syllables."""
+    by_chars = 1 - Levenshtein.distance(target, window) / len(target)
+    if language != "zh":
+        return max(0.0, by_chars)
+    a, b = _pinyin(target), _pinyin(window)
+    if len(a) != len(target) or len(b) != len(window):
+        return max(0.0, by_chars)
+    # Weighted Levenshtein over syllables.
+    prev = [float(j) for j in range(len(b) + 1)]
+    for i in range(1, len(a) + 1):
+        cur = [float(i)] + [0.0] * len(b)
+        for j in range(1, len(b) + 1):
+            sub = prev[j - 1] + _syllable_cost(a[i - 1], b[j - 1], target[i - 1], window[j - 1])
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, sub)
+        prev = cur
+    # Sounding alike counts slightly less than reading alike.
+    by_sound = (1 - prev[-1] / len(a)) * 0.98
+    return max(0.0, by_chars, by_sound)
+
+
+def _syllable_cost(a: str, b: str, char_a: str, char_b: str) -> float:
+    if char_a == char_b or a == b:
+        return 0.0
+    if _fold(a) == _fold(b):
+        return 0.1
+    if Levenshtein.distance(a, b) == 1 and len(a) > 1 and len(b) > 1:
+        return 0.15  # nin/ni, zai/cai: a recogniser's near miss
+    return 1.0
+
+
+def _fold(syllable: str) -> str:
+    for pattern, repl in _FOLDS:
+        syllable = pattern.sub(repl, syllable)
+    return syllable
+
+
+_FOLDS = [(re.compile(r"^([zcs])h"), r"\1"), (re.compile(r"ng$"), "n")]
