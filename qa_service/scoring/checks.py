@@ -159,7 +159,7 @@ def forbidden_phrase(check: s.ForbiddenPhrase, ctx: Context) -> Finding:
         for h in _phrase_hits(check.phrases, utts, ctx.call, check.threshold, all_hits=True)
         if _in_time_window(h, check, ctx.call)
     ]
-    hits = _dedupe(hits)
+    hits = _merge_adjacent(_dedupe(hits))
     ctx.hits[check.id] = hits
     if not hits:
         return _finding(check, "passed", "no forbidden expression")
@@ -179,6 +179,33 @@ def _dedupe(hits: list[Hit]) -> list[Hit]:
         if all(hit.end <= k.start or hit.start >= k.end for k in kept):
             kept.append(hit)
     return sorted(kept, key=lambda h: h.start)
+
+
+_ADJACENT_S = 1.0
+
+
+def _merge_adjacent(hits: list[Hit]) -> list[Hit]:
+    """Hits a breath apart in one role's speech are one expression (这不是我们的问题，我们不负责)."""
+    merged: list[Hit] = []
+    for hit in hits:
+        last = merged[-1] if merged else None
+        if (
+            last is not None
+            and hit.start - last.end <= _ADJACENT_S
+            and set(hit.utterances) & set(last.utterances)
+        ):
+            merged[-1] = Hit(
+                phrase=f"{last.phrase} / {hit.phrase}",
+                matched=f"{last.matched}，{hit.matched}",
+                similarity=min(last.similarity, hit.similarity),
+                utterances=tuple(sorted(set(last.utterances) | set(hit.utterances))),
+                start=last.start,
+                end=max(last.end, hit.end),
+                word_probs=last.word_probs + hit.word_probs,
+            )
+        else:
+            merged.append(hit)
+    return merged
 
 
 def regex(check: s.RegexCheck, ctx: Context) -> Finding:

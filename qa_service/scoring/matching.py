@@ -211,9 +211,50 @@ def _syllable_cost(a: str, b: str, char_a: str, char_b: str) -> float:
         return 0.0
     if _fold(a) == _fold(b):
         return 0.1
-    if Levenshtein.distance(a, b) == 1 and len(a) > 1 and len(b) > 1:
-        return 0.15  # nin/ni, zai/cai: a recogniser's near miss
+    ia, fa = _split(a)
+    ib, fb = _split(b)
+    # The fuzzy sounds of Chinese input methods: a dropped nasal coda (您/你, 因/应) or the
+    # l/n, f/h, r/l initials. Anything else is a different syllable.
+    if ia == ib and (fa.rstrip("g").rstrip("n") == fb.rstrip("g").rstrip("n")):
+        return 0.15
+    if fa == fb and frozenset((ia, ib)) in _NEAR_INITIALS:
+        return 0.15
     return 1.0
+
+
+_INITIALS = (
+    "zh",
+    "ch",
+    "sh",
+    "b",
+    "p",
+    "m",
+    "f",
+    "d",
+    "t",
+    "n",
+    "l",
+    "g",
+    "k",
+    "h",
+    "j",
+    "q",
+    "x",
+    "r",
+    "z",
+    "c",
+    "s",
+    "y",
+    "w",
+)
+_NEAR_INITIALS = {frozenset(p) for p in (("l", "n"), ("f", "h"), ("r", "l"))}
+
+
+def _split(syllable: str) -> tuple[str, str]:
+    for initial in _INITIALS:
+        if syllable.startswith(initial):
+            return initial, syllable[len(initial) :]
+    return "", syllable
 
 
 def _fold(syllable: str) -> str:

@@ -1,0 +1,52 @@
+"""Personal numbers: found in digits or spoken numerals, masked everywhere, keeping the last 4."""
+
+import pytest
+
+from qa_service.scoring.dialogue import parse_dialogue
+from qa_service.scoring.pii import english_digits, find_pii, mask_pii
+from qa_service.scoring.redact import redact_analysis
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "digits"),
+    [
+        ("我的手机号是一三八，一二七六，四五零九。", "phone", "13812764509"),
+        ("手机幺三八幺二七六四五零九", "phone", "13812764509"),
+        ("电话13812764509", "phone", "13812764509"),
+        ("身份证号一一零一零五一九九零零三零七一二三X", "id_card", "11010519900307123X"),
+        ("卡号6222 0212 3456 7890 123", "bank_card", "6222021234567890123"),
+    ],
+)
+def test_find_pii(text, kind, digits):
+    [span] = find_pii(text)
+    assert (span.type, span.digits) == (kind, digits)
+
+
+@pytest.mark.parametrize(
+    "text", ["订单号四七八二六六零一三九五二", "一共三百二十元", "二十四小时内", "12345"]
+)
+def test_other_numbers_are_not_pii(text):
+    assert find_pii(text) == []
+
+
+def test_mask_keeps_the_last_four():
+    assert mask_pii("手机一三八，一二七六，四五零九。") == "手机***，****，四五零九。"
+    assert mask_pii("电话13812764509", keep_last=2) == "电话*********09"
+    assert mask_pii("没有号码") == "没有号码"
+
+
+def test_english_digit_words():
+    assert english_digits("my number is five five five zero one three four") == "my number is 5550134"
+
+
+def test_redact_analysis_masks_every_text_and_lists_the_pii():
+    data = parse_dialogue(
+        "customer: 我的手机号是一三八一二七六四五零九\nagent: 好的，一三八一二七六四五零九，对吗", "zh"
+    )
+    masked, found = redact_analysis(data)
+    assert [(p["type"], p["role"]) for p in found] == [("phone", "customer"), ("phone", "agent")]
+    for utt in masked["utterances"]:
+        assert "一三八一二七" not in utt["text"] and "一三八一二七" not in utt["text_normalized"]
+        assert utt["text_normalized"].count("*") == 7
+        assert "".join(w["text"] for w in utt["words"]).count("*") == 7
+    assert data["utterances"][0]["text"].endswith("四五零九")  # the input is not modified
