@@ -33,6 +33,7 @@ lint: install
 
 eval: install
 	$(BIN)/qa-service eval transcripts $(SHARED)/corpus/zh-dev
+	$(BIN)/qa-service eval facts $(SHARED)/corpus/zh-dev
 	$(BIN)/qa-service eval transcripts $(SHARED)/corpus/en-dev
 	$(BIN)/qa-service eval transcripts $(SHARED)/eval/real
 

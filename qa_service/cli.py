@@ -121,6 +121,15 @@ def _cmd_eval_transcripts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_eval_facts(args: argparse.Namespace) -> int:
+    from qa_service.evaluation.facts import eval_facts
+
+    summary = eval_facts(Path(args.directory), _settings(args), lambda line: print(line, flush=True))
+    if args.out:
+        Path(args.out).write_text(json.dumps(summary, ensure_ascii=False, indent=1) + "\n")
+    return 0
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     from qa_service.evaluation.bench import bench
 
@@ -183,6 +192,12 @@ def build_parser() -> argparse.ArgumentParser:
     transcripts.add_argument("--out", help="also write the summary as JSON to this file")
     _asr_options(transcripts)
     transcripts.set_defaults(func=_cmd_eval_transcripts)
+
+    facts = evaluate.add_parser("facts", help="default-rubric findings against the truth facts")
+    facts.add_argument("directory", help="a corpus with <id>.truth.json files")
+    facts.add_argument("--out", help="also write the summary as JSON to this file")
+    _asr_options(facts)
+    facts.set_defaults(func=_cmd_eval_facts)
 
     bench = sub.add_parser("bench", help="model load time, RTF per stage, peak memory")
     bench.add_argument("files", nargs="*", metavar="FILE", help="recordings (default: samples/)")

@@ -17,7 +17,7 @@ checks:
 
 
 def test_default_rubrics_are_valid():
-    for name in ("zh-CN.default.yaml",):
+    for name in ("zh-CN.default.yaml", "en-US.default.yaml"):
         loaded = load_rubric(ROOT / "rubric" / name)
         ids = {c.id for c in loaded.rubric.checks}
         assert {
