@@ -85,11 +85,16 @@ class Lexicon:
         term = self._terms[len(window)].get(tuple(_fold(r) for r in readings))
         if term is None:
             return None
-        # Two characters that share no character with the term are too weak a reason to rewrite:
-        # everyday phrases collide with short terms (直接帮您/解绑, 会员等级/登记).
-        if len(term) == 2 and not set(term) & set(window):
+        # Two characters that share none with the term must sound exactly alike, tones included:
+        # everyday phrases collide with short terms by toneless sound (直接帮您/解绑, 会员等级/登记).
+        if len(term) == 2 and not set(term) & set(window) and _tones(term) != _tones(window):
             return None
         return term
+
+
+@lru_cache(maxsize=4096)
+def _tones(text: str) -> tuple[str, ...]:
+    return tuple(lazy_pinyin(text, style=Style.TONE3, neutral_tone_with_five=True))
 
 
 @lru_cache(maxsize=8)
