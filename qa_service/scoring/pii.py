@@ -26,18 +26,25 @@ class PiiSpan:
     digits: str
 
 
-def _classify(digits: str) -> PiiType | None:
+def _classify(digits: str, phone_context: bool) -> PiiType | None:
     if len(digits) == 18 and digits[:17].isdigit():
         return "id_card"
     if len(digits) == 11 and digits[0] == "1" and digits.isdigit():
+        return "phone"
+    # Asked for a phone number, a recogniser that dropped or doubled a digit still heard one.
+    if phone_context and 9 <= len(digits) <= 12 and digits[0] == "1" and digits.isdigit():
         return "phone"
     if 16 <= len(digits) <= 19 and digits.isdigit():
         return "bank_card"
     return None
 
 
-def find_pii(text: str) -> list[PiiSpan]:
-    """Runs of spoken digits long enough to be a mobile, ID-card or bank-card number."""
+def find_pii(text: str, phone_context: bool = False) -> list[PiiSpan]:
+    """Runs of spoken digits long enough to be a mobile, ID-card or bank-card number.
+
+    ``phone_context``: the talk around asks for a phone number, so a run one or two digits off
+    (the usual ASR damage) is still taken for one.
+    """
     found: list[PiiSpan] = []
     i = 0
     while i < len(text):
@@ -50,16 +57,19 @@ def find_pii(text: str) -> list[PiiSpan]:
                 digits += _DIGIT[text[j]]
                 last = j
             j += 1
-        kind = _classify(digits)
+        kind = _classify(digits, phone_context)
         if kind is not None:
             found.append(PiiSpan(kind, start, last + 1, digits))
         i = last + 1
     return found
 
 
-def mask_pii(text: str, keep_last: int = 4) -> str:
+PHONE_CONTEXT = re.compile(r"电话|手机|号码|联系方式|phone|mobile|number", re.IGNORECASE)
+
+
+def mask_pii(text: str, keep_last: int = 4, phone_context: bool = False) -> str:
     """Replace every digit of a personal number but the last ``keep_last`` with ``*``."""
-    spans = find_pii(text)
+    spans = find_pii(text, phone_context)
     if not spans:
         return text
     chars = list(text)

@@ -5,19 +5,22 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from qa_service.scoring.pii import NUMERALS, find_pii, mask_pii
+from qa_service.scoring.pii import NUMERALS, PHONE_CONTEXT, find_pii, mask_pii
 
 
 def redact_analysis(data: dict[str, Any], keep_last: int = 4) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """A copy of ``analyze`` JSON with numbers masked, and the PII found: type, role, start, end."""
     out = copy.deepcopy(data)
     found: list[dict[str, Any]] = []
-    for utt in out.get("utterances", []):
-        spans = find_pii(utt.get("text_normalized", "")) or find_pii(utt.get("text", ""))
+    utterances = out.get("utterances", [])
+    for index, utt in enumerate(utterances):
+        recent = " ".join(u.get("text_normalized", "") for u in utterances[max(0, index - 2) : index + 1])
+        context = bool(PHONE_CONTEXT.search(recent))
+        spans = find_pii(utt.get("text_normalized", ""), context) or find_pii(utt.get("text", ""), context)
         if not spans:
             continue
-        utt["text"] = mask_pii(utt["text"], keep_last)
-        utt["text_normalized"] = mask_pii(utt.get("text_normalized", ""), keep_last)
+        utt["text"] = mask_pii(utt["text"], keep_last, context)
+        utt["text_normalized"] = mask_pii(utt.get("text_normalized", ""), keep_last, context)
         numeral_words = [w for w in utt.get("words", []) if any(ch in NUMERALS for ch in w["text"])]
         numerals = sum(sum(ch in NUMERALS for ch in w["text"]) for w in numeral_words)
         to_mask = max(0, numerals - keep_last)

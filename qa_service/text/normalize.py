@@ -47,9 +47,22 @@ def _is_punct(ch: str) -> bool:
     return unicodedata.category(ch)[0] in "PSZC"
 
 
-def _join_digit_groups(text: str, cardinal: Callable[[int], str], min_digits: int = 7) -> str:
-    """Write thousands-separated numbers as cardinals and join long digit groups into one string."""
-    text = _THOUSANDS.sub(lambda m: cardinal(int(m.group(0).replace(",", ""))), text)
+def _join_digit_groups(
+    text: str, cardinal: Callable[[int], str], min_digits: int = 7, max_thousands_digits: int | None = None
+) -> str:
+    """Write thousands-separated numbers as cardinals and join long digit groups into one string.
+
+    ``max_thousands_digits``: longer comma-grouped numbers are digit strings (Whisper writes a
+    dictated Chinese phone number as 182,663,517 as readily as an amount as 1,200).
+    """
+
+    def thousands(m: re.Match[str]) -> str:
+        digits = m.group(0).replace(",", "")
+        if max_thousands_digits is not None and len(digits) > max_thousands_digits:
+            return digits
+        return cardinal(int(digits))
+
+    text = _THOUSANDS.sub(thousands, text)
 
     def repl(m: re.Match[str]) -> str:
         digits = re.sub(r"\D", "", m.group(0))
@@ -59,7 +72,7 @@ def _join_digit_groups(text: str, cardinal: Callable[[int], str], min_digits: in
 
 
 def _zh_numerals(text: str) -> str:
-    text = _join_digit_groups(text, zh_cardinal)
+    text = _join_digit_groups(text, zh_cardinal, max_thousands_digits=6)
     text = _PERCENT.sub(lambda m: "百分之" + _zh_decimal(m.group(1)), text)
     text = _CLOCK.sub(
         lambda m: (

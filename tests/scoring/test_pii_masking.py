@@ -29,6 +29,14 @@ def test_other_numbers_are_not_pii(text):
     assert find_pii(text) == []
 
 
+def test_a_phone_number_with_a_dropped_digit_counts_when_one_was_asked_for():
+    damaged = "一八二六六三五一七八"  # ten digits
+    assert find_pii(damaged) == []
+    [span] = find_pii(damaged, phone_context=True)
+    assert span.type == "phone"
+    assert find_pii("二三四五六七八九零", phone_context=True) == []  # does not start like a mobile
+
+
 def test_mask_keeps_the_last_four():
     assert mask_pii("手机一三八，一二七六，四五零九。") == "手机***，****，四五零九。"
     assert mask_pii("电话13812764509", keep_last=2) == "电话*********09"
