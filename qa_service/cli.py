@@ -33,7 +33,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     from qa_service.evaluation.bench import audio_files
     from qa_service.pipeline import run_pipeline
     from qa_service.report import analysis_to_dict, render_report
-    from qa_service.scoring.engine import score_analysis
+    from qa_service.scoring.engine import has_default_rubric, score_analysis, unscored_output
     from qa_service.scoring.schema import load_rubric
 
     settings = _settings(args)
@@ -51,13 +51,21 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
             failures += 1
             print(f"error: {path}: {exc.code}: {exc.message}", file=sys.stderr)
             continue
-        scored = score_analysis(analysis_to_dict(analysis), settings, rubric)
+        data = analysis_to_dict(analysis)
+        if rubric is None and not has_default_rubric(data["language"], settings.rubric_dir):
+            print(
+                f"note: {path}: no default rubric for language {data['language']!r}; not scored",
+                file=sys.stderr,
+            )
+            output, scored = unscored_output(data, settings), None
+        else:
+            output = scored = score_analysis(data, settings, rubric)
         if args.json:
-            print(json.dumps(scored, ensure_ascii=False))
+            print(json.dumps(output, ensure_ascii=False))
         else:
             if index:
                 print("\n" + "=" * 72 + "\n")
-            print(render_report(analysis, scored))
+            print(render_report(analysis, scored, output["utterances"]))
     return EXIT_BAD_INPUT if failures else 0
 
 

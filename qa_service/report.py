@@ -107,7 +107,10 @@ def render_score(scored: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def render_report(analysis: CallAnalysis, scored: dict[str, Any] | None = None) -> str:
+def render_report(
+    analysis: CallAnalysis, scored: dict[str, Any] | None = None, shown: list[dict[str, Any]] | None = None
+) -> str:
+    """The readable report; ``shown`` are the utterances to print (masked), default all as analysed."""
     t, m = analysis.transcript, analysis.metrics
     unit = "words/min" if m.speech_rate_unit == "words_per_minute" else "chars/min"
     lines = [
@@ -133,8 +136,7 @@ def render_report(analysis: CallAnalysis, scored: dict[str, Any] | None = None) 
     if scored is not None:
         lines += ["", render_score(scored)]
     lines += ["", "Transcript"]
-    shown = scored["utterances"] if scored is not None else [_utterance(u) for u in t.utterances]
-    for u in shown:
+    for u in shown if shown is not None else [_utterance(u) for u in t.utterances]:
         mark = f"  (ignored: {u['suspect']})" if u["suspect"] else ""
         lines.append(
             f"  [{_clock(u['start'])}-{_clock(u['end'])}] {_ROLE_LABEL[u['role']]} {u['text_normalized']}{mark}"

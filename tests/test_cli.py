@@ -56,3 +56,12 @@ def test_unknown_command_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["transcribe-everything"])
     assert exc.value.code == 2
+
+
+def test_a_language_without_a_default_rubric_is_analysed_but_not_scored(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("QA_RUBRIC_DIR", str(tmp_path))
+    assert main(["analyze", str(SAMPLES / "zh-dev-11-cut.wav"), "--json"]) == 0
+    captured = capsys.readouterr()
+    data = json.loads(captured.out)
+    assert "score" not in data and data["pii"] == [] and data["utterances"]
+    assert "not scored" in captured.err

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -42,8 +42,3 @@ def group_turns(spans: Iterable[Span], max_pause: float, max_length: float | Non
 
 def overlap(a: Span, b: Span) -> float:
     return max(0.0, min(a.end, b.end) - max(a.start, b.start))
-
-
-def covered(span: Span, spans: Sequence[Span]) -> float:
-    """Seconds of ``span`` covered by the (non-overlapping) ``spans``."""
-    return sum(overlap(span, s) for s in spans)

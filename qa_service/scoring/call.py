@@ -5,14 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from qa_service.transcript import Role, Span, Utterance, Word
-
-
-@dataclass(frozen=True)
-class ScoredInterruption:
-    by: Role
-    start: float
-    overlap_s: float
+from qa_service.pipeline.pacing import Interruption
+from qa_service.transcript import Span, Utterance, Word
 
 
 @dataclass(frozen=True)
@@ -23,7 +17,7 @@ class CallFacts:
     speech_rate: dict[str, float | None]
     speaking_s: dict[str, float]
     dead_air: tuple[Span, ...]
-    interruptions: tuple[ScoredInterruption, ...]
+    interruptions: tuple[Interruption, ...]
     latency_mean_s: float | None
     latency_max_s: float | None
     loudness_p95: dict[str, float | None]
@@ -66,7 +60,7 @@ def facts_from_dict(data: dict[str, Any]) -> CallFacts:
         speaking_s={r: float(v or 0.0) for r, v in (metrics.get("speaking_s") or {}).items()},
         dead_air=tuple(Span(d["start"], d["end"]) for d in metrics.get("dead_air", [])),
         interruptions=tuple(
-            ScoredInterruption(i["by"], i["start"], i["overlap_s"]) for i in metrics.get("interruptions", [])
+            Interruption(i["by"], i["start"], i["overlap_s"]) for i in metrics.get("interruptions", [])
         ),
         latency_mean_s=latency.get("mean_s"),
         latency_max_s=latency.get("max_s"),

@@ -36,6 +36,19 @@ def score_analysis(
     return out
 
 
+def unscored_output(data: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """``analyze`` JSON with the PII found, masked when configured, for calls not scored."""
+    redacted, pii = redact_analysis(data, settings.pii.keep_last)
+    out = redacted if settings.pii.mask else dict(data)
+    out["pii"] = pii
+    return out
+
+
+def has_default_rubric(language: str, rubric_dir: Path) -> bool:
+    name = DEFAULT_RUBRICS.get(language)
+    return name is not None and (rubric_dir / name).is_file()
+
+
 def _mask_findings(findings: list[dict[str, Any]], keep_last: int) -> list[dict[str, Any]]:
     from qa_service.scoring.pii import mask_pii
 
