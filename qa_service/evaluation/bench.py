@@ -10,7 +10,11 @@ from qa_service.backends import get_asr_backend
 from qa_service.config import Settings
 from qa_service.evaluation.transcripts import Log, peak_rss_mb
 from qa_service.pipeline import run_pipeline
+from qa_service.report import analysis_to_dict
+from qa_service.scoring.engine import default_rubric_path, has_default_rubric, score_analysis
+from qa_service.scoring.schema import load_rubric
 
+_SCORING_REPEAT = 20
 AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".wma", ".amr"}
 
 
@@ -33,6 +37,7 @@ def bench(paths: list[Path], settings: Settings, log: Log, repeat: int = 1) -> d
     )
     stages: dict[str, float] = {}
     audio_s = 0.0
+    scoring_ms: list[float] = []
     for path in audio_files(paths):
         for _ in range(repeat):
             analysis = run_pipeline(path, settings, asr=backend)
@@ -40,6 +45,13 @@ def bench(paths: list[Path], settings: Settings, log: Log, repeat: int = 1) -> d
             for stage, seconds in analysis.timings.items():
                 stages[stage] = stages.get(stage, 0.0) + seconds
             total = sum(analysis.timings.values())
+            data = analysis_to_dict(analysis)
+            if has_default_rubric(data["language"], settings.rubric_dir):
+                rubric = load_rubric(default_rubric_path(data["language"], settings.rubric_dir))
+                start = time.perf_counter()
+                for _ in range(_SCORING_REPEAT):
+                    score_analysis(data, settings, rubric)
+                scoring_ms.append(1000 * (time.perf_counter() - start) / _SCORING_REPEAT)
             log(
                 f"{path.name:<28} {analysis.duration_s:6.1f} s  RTF {total / analysis.duration_s:.3f}  "
                 + "  ".join(f"{k} {v / analysis.duration_s:.3f}" for k, v in analysis.timings.items())
@@ -51,6 +63,16 @@ def bench(paths: list[Path], settings: Settings, log: Log, repeat: int = 1) -> d
     log(
         f"SUMMARY bench: model load {load_s:.2f} s  RTF {total_rtf:.3f} ("
         + ", ".join(f"{k} {v:.3f}" for k, v in rtf.items())
-        + f")  peak RSS {peak_rss_mb():.0f} MB"
+        + f")  scoring a stored analysis {_mean_ms(scoring_ms)} ms  peak RSS {peak_rss_mb():.0f} MB"
     )
-    return {"model_load_s": load_s, "rtf": total_rtf, "stage_rtf": rtf, "peak_rss_mb": peak_rss_mb()}
+    return {
+        "model_load_s": load_s,
+        "rtf": total_rtf,
+        "stage_rtf": rtf,
+        "scoring_ms": sum(scoring_ms) / len(scoring_ms) if scoring_ms else None,
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def _mean_ms(values: list[float]) -> str:
+    return f"{sum(values) / len(values):.1f}" if values else "n/a"

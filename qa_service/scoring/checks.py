@@ -11,7 +11,7 @@ from qa_service.scoring import schema as s
 from qa_service.scoring.call import CallFacts
 from qa_service.scoring.findings import Evidence, Finding, Status
 from qa_service.scoring.matching import Hit, Stream, find
-from qa_service.scoring.pii import english_digits, find_pii
+from qa_service.scoring.pii import find_pii, find_pii_en
 from qa_service.text import canonical_for_comparison, count_spoken_units
 from qa_service.transcript import Utterance
 
@@ -416,8 +416,8 @@ _ZH_NUM = "[0-9一二三四五六七八九十两百半]+"
 _DEADLINE = re.compile(
     rf"(?:{_ZH_NUM}个?(?:小时|工作日|个工作日|天|日|分钟|周|星期)(?:之内|以内|内)?)"
     rf"|(?:(?:今天|明天|后天|本周|下周|周[一二三四五六日天]|星期[一二三四五六日天])(?:上午|下午|晚上|中午)?(?:{_ZH_NUM}点(?:半|{_ZH_NUM}分)?)?(?:之前|以前|前|内)?)"
-    r"|(?:within (?:\w+ )?(?:hours?|days?|business days?|working days?|minutes?))"
-    r"|(?:by (?:tomorrow|today|monday|tuesday|wednesday|thursday|friday|the end of (?:the )?(?:day|week))(?: (?:morning|afternoon|evening))?)"
+    r"|(?:within (?:[\w-]+ ){0,3}(?:hours?|days?|business days?|working days?|minutes?|weeks?))"
+    r"|(?:by (?:tonight|tomorrow|today|monday|tuesday|wednesday|thursday|friday|the end of (?:the )?(?:day|week))(?: (?:morning|afternoon|evening|night))?)"
 )
 
 
@@ -485,8 +485,9 @@ def pii_disclosure(check: s.PiiDisclosure, ctx: Context) -> Finding:
 
 
 def pii_in(utt: Utterance, language: str) -> list[Any]:
-    text = canonical_for_comparison(utt.text_normalized, language)
-    return find_pii(english_digits(text) if language == "en" else text)
+    if language == "en":
+        return find_pii_en(utt.text_normalized)
+    return find_pii(canonical_for_comparison(utt.text_normalized, language))
 
 
 def language(check: s.LanguageCheck, ctx: Context) -> Finding:

@@ -26,14 +26,21 @@ class PiiSpan:
     digits: str
 
 
-def _classify(digits: str, phone_context: bool) -> PiiType | None:
+def _classify(digits: str, phone_context: bool, language: str = "zh") -> PiiType | None:
     if len(digits) == 18 and digits[:17].isdigit():
         return "id_card"
-    if len(digits) == 11 and digits[0] == "1" and digits.isdigit():
-        return "phone"
-    # Asked for a phone number, a recogniser that dropped or doubled a digit still heard one.
-    if phone_context and 9 <= len(digits) <= 12 and digits[0] == "1" and digits.isdigit():
-        return "phone"
+    if language == "en":
+        # North American 10 digits (with or without a leading 1), British 11 from a leading 0.
+        if digits.isdigit() and (len(digits) == 10 or (len(digits) == 11 and digits[0] in "10")):
+            return "phone"
+        if phone_context and digits.isdigit() and 9 <= len(digits) <= 12:
+            return "phone"
+    else:
+        if len(digits) == 11 and digits[0] == "1" and digits.isdigit():
+            return "phone"
+        # Asked for a phone number, a recogniser that dropped or doubled a digit still heard one.
+        if phone_context and 9 <= len(digits) <= 12 and digits[0] == "1" and digits.isdigit():
+            return "phone"
     if 16 <= len(digits) <= 19 and digits.isdigit():
         return "bank_card"
     return None
@@ -80,7 +87,49 @@ def mask_pii(text: str, keep_last: int = 4, phone_context: bool = False) -> str:
     return "".join(chars)
 
 
-_DIGIT_WORDS = re.compile(r"\b(zero|oh|one|two|three|four|five|six|seven|eight|nine)\b", re.IGNORECASE)
+_EN_NUMBER_TOKEN = re.compile(
+    r"\b(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|\d+)\b", re.IGNORECASE
+)
+_EN_BETWEEN = re.compile(r"^[\s,.\-]*$")
+
+
+def _en_runs(text: str) -> list[list[tuple[int, int, str]]]:
+    """Runs of spoken or written digits: (start, end, digits) per token."""
+    runs: list[list[tuple[int, int, str]]] = []
+    for m in _EN_NUMBER_TOKEN.finditer(text):
+        token = m.group(0).lower()
+        digits = token if token.isdigit() else _WORD_DIGIT[token]
+        if runs and _EN_BETWEEN.match(text[runs[-1][-1][1] : m.start()]):
+            runs[-1].append((m.start(), m.end(), digits))
+        else:
+            runs.append([(m.start(), m.end(), digits)])
+    return runs
+
+
+def find_pii_en(text: str, phone_context: bool = False) -> list[PiiSpan]:
+    found = []
+    for run in _en_runs(text):
+        digits = "".join(d for _, _, d in run)
+        kind = _classify(digits, phone_context, "en")
+        if kind is not None:
+            found.append(PiiSpan(kind, run[0][0], run[-1][1], digits))
+    return found
+
+
+def mask_pii_en(text: str, keep_last: int = 4, phone_context: bool = False) -> str:
+    """Mask the digit words or digits of English personal numbers but the last ``keep_last``."""
+    out = text
+    for run in reversed(_en_runs(text)):
+        if _classify("".join(d for _, _, d in run), phone_context, "en") is None:
+            continue
+        kept = 0
+        for start, end, digits in reversed(run):
+            if kept >= keep_last:
+                out = out[:start] + "*" * len(digits) + out[end:]
+            kept += len(digits)
+    return out
+
+
 _WORD_DIGIT = dict(
     zip(
         ["zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"],
@@ -88,9 +137,3 @@ _WORD_DIGIT = dict(
         strict=True,
     )
 )
-
-
-def english_digits(text: str) -> str:
-    """'five five five' -> '555' so English numbers are found like Chinese ones."""
-    out = _DIGIT_WORDS.sub(lambda m: _WORD_DIGIT[m.group(1).lower()], text)
-    return re.sub(r"(?<=\d) (?=\d)", "", out)

@@ -238,6 +238,8 @@ def test_resolution_outcomes(said, status, outcome):
         ("两个工作日内处理", "两个工作日内"),
         ("明天下午三点前给您打电话", "明天下午三点前"),
         ("We will call you back within two business days", "within two business days"),
+        ("we'll call you back within twenty four hours", "within twenty four hours"),
+        ("you'll get an email by tonight", "by tonight"),
         ("稍后回复您", None),
     ],
 )

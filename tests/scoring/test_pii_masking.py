@@ -3,7 +3,7 @@
 import pytest
 
 from qa_service.scoring.dialogue import parse_dialogue
-from qa_service.scoring.pii import english_digits, find_pii, mask_pii
+from qa_service.scoring.pii import find_pii, find_pii_en, mask_pii, mask_pii_en
 from qa_service.scoring.redact import redact_analysis
 
 
@@ -43,8 +43,14 @@ def test_mask_keeps_the_last_four():
     assert mask_pii("没有号码") == "没有号码"
 
 
-def test_english_digit_words():
-    assert english_digits("my number is five five five zero one three four") == "my number is 5550134"
+def test_english_numbers_in_words_or_digits():
+    said = "sure, it's three one two, five five five, zero one four seven."
+    [span] = find_pii_en(said)
+    assert (span.type, span.digits) == ("phone", "3125550147")
+    assert mask_pii_en(said) == "sure, it's * * *, * * *, zero one four seven."
+    assert mask_pii_en("call 312-555-0147") == "call ***-***-0147"
+    assert find_pii_en("order two three five") == []
+    assert find_pii_en("the card is 4111 1111 1111 1111")[0].type == "bank_card"
 
 
 def test_redact_analysis_masks_every_text_and_lists_the_pii():
