@@ -23,6 +23,14 @@ class Context:
     call: CallFacts
     low_prob: float
     hits: dict[str, list[Hit]] = field(default_factory=dict)
+    streams: dict[tuple[int, ...], Stream] = field(default_factory=dict)
+
+    def stream(self, utterances: list[tuple[int, Utterance]]) -> Stream:
+        """The comparison stream of these utterances, built once per call."""
+        key = tuple(i for i, _ in utterances)
+        if key not in self.streams:
+            self.streams[key] = Stream(utterances, self.call.language)
+        return self.streams[key]
 
 
 def _finding(
@@ -107,14 +115,14 @@ def _said_from(hit: Hit, call: CallFacts) -> float:
 
 
 def _phrase_hits(
-    phrases: list[str], utts: list[tuple[int, Utterance]], call: CallFacts, threshold: float, all_hits: bool
+    phrases: list[str], utts: list[tuple[int, Utterance]], ctx: Context, threshold: float, all_hits: bool
 ) -> list[Hit]:
     hits: list[Hit] = []
     by_role: dict[str, list[tuple[int, Utterance]]] = {}
     for item in utts:
         by_role.setdefault(item[1].role, []).append(item)
     for role_utts in by_role.values():
-        stream = Stream(role_utts, call.language)
+        stream = ctx.stream(role_utts)
         for phrase in phrases:
             hits += find(stream, phrase, threshold, all_hits=all_hits)
     return sorted(hits, key=lambda h: (h.start, -h.similarity))
@@ -124,7 +132,7 @@ def required_phrase(check: s.RequiredPhrase, ctx: Context) -> Finding:
     utts = _windowed(check, ctx)
     if utts is None:
         return _finding(check, "not_applicable", "the check it is anchored to found nothing")
-    hits = _phrase_hits(check.phrases, utts, ctx.call, check.threshold, all_hits=False)
+    hits = _phrase_hits(check.phrases, utts, ctx, check.threshold, all_hits=False)
     inside = [h for h in hits if _in_time_window(h, check, ctx.call)]
     if inside:
         best = max(inside, key=lambda h: (h.similarity, -h.start))
@@ -156,7 +164,7 @@ def forbidden_phrase(check: s.ForbiddenPhrase, ctx: Context) -> Finding:
         return _finding(check, "not_applicable", "the check it is anchored to found nothing")
     hits = [
         h
-        for h in _phrase_hits(check.phrases, utts, ctx.call, check.threshold, all_hits=True)
+        for h in _phrase_hits(check.phrases, utts, ctx, check.threshold, all_hits=True)
         if _in_time_window(h, check, ctx.call)
     ]
     hits = _merge_adjacent(_dedupe(hits))
@@ -287,7 +295,7 @@ def speech_rate(check: s.SpeechRate, ctx: Context) -> Finding:
 def dead_air(check: s.DeadAir, ctx: Context) -> Finding:
     call = ctx.call
     holds = (
-        _phrase_hits(check.hold_phrases, call.trusted("agent"), call, 0.85, all_hits=True)
+        _phrase_hits(check.hold_phrases, call.trusted("agent"), ctx, 0.85, all_hits=True)
         if check.hold_phrases
         else []
     )
@@ -384,7 +392,7 @@ def loudness(check: s.Loudness, ctx: Context) -> Finding:
 def apology_after_complaint(check: s.ApologyAfterComplaint, ctx: Context) -> Finding:
     call = ctx.call
     complaints = _dedupe(
-        _phrase_hits(check.complaint_phrases, call.trusted("customer"), call, check.threshold, all_hits=True)
+        _phrase_hits(check.complaint_phrases, call.trusted("customer"), ctx, check.threshold, all_hits=True)
     )
     if not complaints:
         return _finding(check, "not_applicable", "the customer did not complain")
@@ -392,7 +400,7 @@ def apology_after_complaint(check: s.ApologyAfterComplaint, ctx: Context) -> Fin
     agent_after = [
         x for x in call.trusted("agent") if x[1].start >= call.utterances[first.utterances[0]].start
     ][: check.within_utterances]
-    apologies = _phrase_hits(check.apology_phrases, agent_after, call, check.threshold, all_hits=False)
+    apologies = _phrase_hits(check.apology_phrases, agent_after, ctx, check.threshold, all_hits=False)
     evidence = [_evidence(first, call)]
     if apologies:
         ctx.hits[check.id] = apologies[:1]
@@ -429,7 +437,7 @@ def extract_deadline(text: str) -> str | None:
 def resolution(check: s.Resolution, ctx: Context) -> Finding:
     call = ctx.call
     utts = _windowed(check, ctx) or []
-    promises = _phrase_hits(check.follow_up_phrases, utts, call, check.threshold, all_hits=True)
+    promises = _phrase_hits(check.follow_up_phrases, utts, ctx, check.threshold, all_hits=True)
     for hit in promises:
         utt = call.utterances[hit.utterances[-1]]
         deadline = extract_deadline(utt.text_normalized)
@@ -444,7 +452,7 @@ def resolution(check: s.Resolution, ctx: Context) -> Finding:
                 deadline=deadline,
                 needs_review=_shaky(hit, ctx),
             )
-    resolved = _phrase_hits(check.resolved_phrases, utts, call, check.threshold, all_hits=False)
+    resolved = _phrase_hits(check.resolved_phrases, utts, ctx, check.threshold, all_hits=False)
     if resolved:
         ctx.hits[check.id] = resolved[:1]
         return _finding(

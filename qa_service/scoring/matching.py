@@ -138,7 +138,7 @@ def _search(
 ) -> None:
     if hi - lo < max(1, int(len(target) * threshold)):
         return
-    found = _best(stream, target, lo, hi)
+    found = _best(stream, target, lo, hi, threshold)
     if found is None or found[2] < threshold:
         return
     start, end, similarity = found
@@ -148,7 +148,7 @@ def _search(
         _search(stream, phrase, target, threshold, end, hi, hits, all_hits)
 
 
-def _best(stream: Stream, target: str, lo: int, hi: int) -> tuple[int, int, float] | None:
+def _best(stream: Stream, target: str, lo: int, hi: int, threshold: float) -> tuple[int, int, float] | None:
     """Best alignment of ``target`` inside stream[lo:hi].
 
     Candidate places come from fast fuzzy alignment in characters and in pinyin letters; each is
@@ -160,14 +160,18 @@ def _best(stream: Stream, target: str, lo: int, hi: int) -> tuple[int, int, floa
     if exact >= 0:
         return lo + exact, lo + exact + len(target), 1.0
     candidates: set[tuple[int, int]] = set()
-    by_chars = fuzz.partial_ratio_alignment(target, text)
+    # The fast alignments only propose places; far below the threshold, none is worth scoring.
+    floor = 100 * threshold - _PREFILTER_SLACK
+    by_chars = fuzz.partial_ratio_alignment(target, text, score_cutoff=floor)
     if by_chars is not None and by_chars.dest_end > by_chars.dest_start:
         candidates.add((lo + by_chars.dest_start, lo + by_chars.dest_end))
     if stream.language == "zh":
         letters, owner = stream.pinyin()
         first = owner.index(lo) if lo < len(stream.text) else len(letters)
         last = len(owner) if hi >= len(stream.text) else owner.index(hi)
-        by_sound = fuzz.partial_ratio_alignment(" ".join(_pinyin(target)) + " ", letters[first:last])
+        by_sound = fuzz.partial_ratio_alignment(
+            " ".join(_pinyin(target)) + " ", letters[first:last], score_cutoff=floor
+        )
         if by_sound is not None and by_sound.dest_end > by_sound.dest_start:
             candidates.add(
                 (
@@ -176,22 +180,41 @@ def _best(stream: Stream, target: str, lo: int, hi: int) -> tuple[int, int, floa
                 )
             )
     best: tuple[int, int, float] | None = None
-    for a, b in candidates:
-        for start in range(max(lo, a - 1), min(a + 1, hi) + 1):
-            for end in range(max(start + 1, b - 1), min(b + 1, hi) + 1):
-                score = _similarity(target, stream.text[start:end], stream.language)
-                if best is None or score > best[2]:
-                    best = (start, end, score)
+    size = len(target)
+    windows = {
+        (max(lo, start), min(hi, end))
+        for a, _ in candidates
+        for start, end in (
+            (a, a + size),
+            (a - 1, a - 1 + size),
+            (a + 1, a + 1 + size),
+            (a, a + size - 1),
+            (a, a + size + 1),
+        )
+    }
+    for start, end in sorted(windows):
+        if end <= start:
+            continue
+        score = _similarity(target, stream.text[start:end], stream.language, threshold)
+        if best is None or score > best[2]:
+            best = (start, end, score)
     return best
 
 
-def _similarity(target: str, window: str, language: str) -> float:
+_PREFILTER_SLACK = 12.0
+
+
+def _similarity(target: str, window: str, language: str, threshold: float = 0.0) -> float:
     """1 - edit distance / target length, in characters and (Chinese) in weighted syllables."""
     by_chars = 1 - Levenshtein.distance(target, window) / len(target)
     if language != "zh":
         return max(0.0, by_chars)
     a, b = _pinyin(target), _pinyin(window)
     if len(a) != len(target) or len(b) != len(window):
+        return max(0.0, by_chars)
+    # Even if every differing syllable were a near sound (cost 0.15), could this reach the threshold?
+    differing = Levenshtein.distance(a, b)
+    if 1 - 0.15 * differing / len(a) < threshold:
         return max(0.0, by_chars)
     # Weighted Levenshtein over syllables.
     prev = [float(j) for j in range(len(b) + 1)]
@@ -209,6 +232,11 @@ def _similarity(target: str, window: str, language: str) -> float:
 def _syllable_cost(a: str, b: str, char_a: str, char_b: str) -> float:
     if char_a == char_b or a == b:
         return 0.0
+    return _sound_cost(a, b)
+
+
+@lru_cache(maxsize=65536)
+def _sound_cost(a: str, b: str) -> float:
     if _fold(a) == _fold(b):
         return 0.1
     ia, fa = _split(a)
