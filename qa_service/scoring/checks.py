@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from qa_service.scoring import schema as s
 from qa_service.scoring.call import CallFacts
@@ -24,6 +27,7 @@ class Context:
     low_prob: float
     hits: dict[str, list[Hit]] = field(default_factory=dict)
     streams: dict[tuple[int, ...], Stream] = field(default_factory=dict)
+    sentence_model: Path | None = None
 
     def stream(self, utterances: list[tuple[int, Utterance]]) -> Stream:
         """The comparison stream of these utterances, built once per call."""
@@ -114,6 +118,45 @@ def _said_from(hit: Hit, call: CallFacts) -> float:
     return call.utterances[hit.utterances[0]].start
 
 
+_SENTENCE_END = re.compile(r"(?<=[,.?!;，。？！；])\s*")
+
+
+def _semantic_hits(check: s._Phrases, utts: list[tuple[int, Utterance]], ctx: Context) -> list[Hit]:
+    """Sentences whose meaning is close to a phrase (cosine of sentence embeddings)."""
+    from qa_service.backends.transformers_text import sentence_encoder
+
+    candidates: list[tuple[int, Utterance, str]] = []
+    for index, utt in utts:
+        pieces = [p.strip() for p in _SENTENCE_END.split(utt.text_normalized) if p.strip()]
+        candidates += [
+            (index, utt, text) for text in dict.fromkeys([*pieces, utt.text_normalized.strip()]) if text
+        ]
+    if not candidates:
+        return []
+    encoder = sentence_encoder(ctx.sentence_model)
+    said = encoder.encode([text for _, _, text in candidates])
+    wanted = encoder.encode(list(check.phrases))
+    cosine = wanted @ said.T
+    hits = []
+    for p, phrase in enumerate(check.phrases):
+        for c in np.flatnonzero(cosine[p] >= check.semantic_threshold):
+            index, utt, text = candidates[int(c)]
+            probs = tuple(w.prob for w in utt.words) or (1.0,)
+            hits.append(Hit(phrase, text, round(float(cosine[p, c]), 3), (index,), utt.start, utt.end, probs))
+    return hits
+
+
+def _check_phrase_hits(
+    check: s._Phrases, utts: list[tuple[int, Utterance]], ctx: Context, all_hits: bool
+) -> list[Hit]:
+    hits = (
+        [] if check.match == "semantic" else _phrase_hits(check.phrases, utts, ctx, check.threshold, all_hits)
+    )
+    if check.match != "fuzzy":
+        hits = sorted(hits + _semantic_hits(check, utts, ctx), key=lambda h: (h.start, -h.similarity))
+    return hits
+
+
 def _phrase_hits(
     phrases: list[str], utts: list[tuple[int, Utterance]], ctx: Context, threshold: float, all_hits: bool
 ) -> list[Hit]:
@@ -132,7 +175,7 @@ def required_phrase(check: s.RequiredPhrase, ctx: Context) -> Finding:
     utts = _windowed(check, ctx)
     if utts is None:
         return _finding(check, "not_applicable", "the check it is anchored to found nothing")
-    hits = _phrase_hits(check.phrases, utts, ctx, check.threshold, all_hits=False)
+    hits = _check_phrase_hits(check, utts, ctx, all_hits=False)
     inside = [h for h in hits if _in_time_window(h, check, ctx.call)]
     if inside:
         best = max(inside, key=lambda h: (h.similarity, -h.start))
@@ -163,9 +206,7 @@ def forbidden_phrase(check: s.ForbiddenPhrase, ctx: Context) -> Finding:
     if utts is None:
         return _finding(check, "not_applicable", "the check it is anchored to found nothing")
     hits = [
-        h
-        for h in _phrase_hits(check.phrases, utts, ctx, check.threshold, all_hits=True)
-        if _in_time_window(h, check, ctx.call)
+        h for h in _check_phrase_hits(check, utts, ctx, all_hits=True) if _in_time_window(h, check, ctx.call)
     ]
     hits = _merge_adjacent(_dedupe(hits))
     ctx.hits[check.id] = hits
@@ -389,11 +430,41 @@ def loudness(check: s.Loudness, ctx: Context) -> Finding:
     return _finding(check, "failed" if loud else "passed", detail, p95_dbfs=measured)
 
 
+def _classified(spec: s.ClassifierSpec, utts: list[tuple[int, Utterance]]) -> list[Hit]:
+    """Utterances the configured classifier gives ``spec.label`` at or above its threshold."""
+    from qa_service.backends.transformers_text import text_classifier
+
+    classifier = text_classifier(spec.model)
+    if spec.label not in classifier.labels.values():
+        raise s.RubricError(
+            f"classifier {spec.model} has no label {spec.label!r} (it has {sorted(classifier.labels.values())})"
+        )
+    probs = classifier.probabilities([u.text_normalized for _, u in utts])
+    return [
+        Hit(
+            f"classifier:{spec.label}",
+            u.text_normalized,
+            round(p[spec.label], 3),
+            (i,),
+            u.start,
+            u.end,
+            tuple(w.prob for w in u.words) or (1.0,),
+        )
+        for (i, u), p in zip(utts, probs, strict=True)
+        if p[spec.label] >= spec.threshold
+    ]
+
+
 def apology_after_complaint(check: s.ApologyAfterComplaint, ctx: Context) -> Finding:
     call = ctx.call
     complaints = _dedupe(
         _phrase_hits(check.complaint_phrases, call.trusted("customer"), ctx, check.threshold, all_hits=True)
     )
+    if check.complaint_classifier is not None:
+        complaints = sorted(
+            complaints + _classified(check.complaint_classifier, call.trusted("customer")),
+            key=lambda h: h.start,
+        )
     if not complaints:
         return _finding(check, "not_applicable", "the customer did not complain")
     first = complaints[0]
@@ -453,6 +524,8 @@ def resolution(check: s.Resolution, ctx: Context) -> Finding:
                 needs_review=_shaky(hit, ctx),
             )
     resolved = _phrase_hits(check.resolved_phrases, utts, ctx, check.threshold, all_hits=False)
+    if not resolved and check.resolved_classifier is not None:
+        resolved = _classified(check.resolved_classifier, utts)
     if resolved:
         ctx.hits[check.id] = resolved[:1]
         return _finding(

@@ -26,7 +26,7 @@ def score_analysis(
 ) -> dict[str, Any]:
     """``analyze`` JSON plus rubric, score, flags, PII and findings; texts masked when configured."""
     loaded = rubric or load_rubric(default_rubric_path(data.get("language", "zh"), settings.rubric_dir))
-    result = score_call(facts_from_dict(data), loaded)
+    result = score_call(facts_from_dict(data), loaded, settings.scoring.sentence_model)
     redacted, pii = redact_analysis(data, settings.pii.keep_last)
     out = redacted if settings.pii.mask else dict(data)
     out.update(score_to_dict(result))

@@ -51,6 +51,10 @@ class _Check(_Strict):
 class _Phrases(_Check):
     phrases: list[str] = Field(min_length=1)
     threshold: float = Field(default=0.85, gt=0, le=1, description="similarity needed for a fuzzy hit")
+    match: Literal["fuzzy", "semantic", "both"] = Field(
+        default="fuzzy", description="semantic: sentence-embedding cosine against each sentence said"
+    )
+    semantic_threshold: float = Field(default=0.6, gt=0, le=1)
 
 
 class RequiredPhrase(_Phrases):
@@ -114,12 +118,21 @@ class Loudness(_Check):
     max_dbfs: float = Field(le=0, description="95th percentile level of the role's speech frames")
 
 
+class ClassifierSpec(_Strict):
+    """A transformers sequence-classification model in a local directory, one label of which is used."""
+
+    model: Path
+    label: str
+    threshold: float = Field(default=0.5, gt=0, lt=1)
+
+
 class ApologyAfterComplaint(_Check):
     kind: Literal["apology_after_complaint"]
     complaint_phrases: list[str] = Field(min_length=1)
     apology_phrases: list[str] = Field(min_length=1)
     within_utterances: int = Field(default=2, ge=1)
     threshold: float = Field(default=0.85, gt=0, le=1)
+    complaint_classifier: ClassifierSpec | None = None
 
 
 class Resolution(_Check):
@@ -127,6 +140,7 @@ class Resolution(_Check):
     resolved_phrases: list[str] = Field(min_length=1)
     follow_up_phrases: list[str] = Field(min_length=1)
     threshold: float = Field(default=0.85, gt=0, le=1)
+    resolved_classifier: ClassifierSpec | None = None
 
 
 class PiiDisclosure(_Check):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from qa_service.scoring.call import CallFacts
@@ -42,9 +43,9 @@ def _order(rubric: Rubric) -> list[Any]:
     return ordered
 
 
-def score_call(call: CallFacts, loaded: LoadedRubric) -> CallScore:
+def score_call(call: CallFacts, loaded: LoadedRubric, sentence_model: Path | None = None) -> CallScore:
     rubric = loaded.rubric
-    ctx = Context(call=call, low_prob=rubric.low_confidence_word_prob)
+    ctx = Context(call=call, low_prob=rubric.low_confidence_word_prob, sentence_model=sentence_model)
     by_id = {check.id: CHECKS[check.kind](check, ctx) for check in _order(rubric)}
     findings = tuple(by_id[c.id] for c in rubric.checks)
 
