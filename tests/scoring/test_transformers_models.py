@@ -65,7 +65,6 @@ def _tiny_classifier(path: Path, complaint_bias: float) -> Path:
         num_hidden_layers=1,
         num_attention_heads=2,
         intermediate_size=37,
-        num_labels=2,
         id2label={0: "other", 1: "complaint"},
         label2id={"other": 0, "complaint": 1},
     )
