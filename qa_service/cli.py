@@ -102,11 +102,12 @@ def _cmd_rubric_test(args: argparse.Namespace) -> int:
     from qa_service.scoring.schema import load_rubric
 
     loaded = load_rubric(args.path)
+    settings = Settings()
     try:
-        data = load_dialogue(Path(args.dialogue), loaded.rubric.language)
+        data = load_dialogue(Path(args.dialogue), loaded.rubric.language, settings.pacing)
     except (OSError, DialogueError) as exc:
         raise QAError(f"{args.dialogue}: {exc}") from exc
-    scored = score_analysis(data, Settings(), loaded)
+    scored = score_analysis(data, settings, loaded)
     print(json.dumps(scored, ensure_ascii=False) if args.json else render_score(scored))
     return 0
 

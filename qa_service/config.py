@@ -36,6 +36,10 @@ class AsrSettings(BaseModel):
     language: Language = "zh"
     cpu_threads: int = Field(default=0, ge=0, description="0: one per available core")
     condition_on_previous_text: bool = False
+    utterance_language_id: bool = Field(
+        default=True, description="identify the language of each agent utterance (dialect / language checks)"
+    )
+    language_id_min_s: float = Field(default=1.5, gt=0, description="shorter utterances are not identified")
     # Speech detection that decides what Whisper hears: generous padding keeps word onsets.
     vad_threshold: float = Field(default=0.4, gt=0, lt=1)
     vad_min_silence_ms: int = 2000

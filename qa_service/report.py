@@ -26,6 +26,11 @@ def _utterance(u: Utterance) -> dict[str, Any]:
         ],
         "avg_logprob": _r(u.avg_logprob),
         "suspect": u.suspect,
+        **(
+            {"language_id": {"language": u.language_id[0], "prob": _r(u.language_id[1])}}
+            if u.language_id is not None
+            else {}
+        ),
     }
 
 

@@ -62,6 +62,8 @@ class Utterance:
     avg_logprob: float
     language: str
     suspect: str | None = None
+    # Language identified on this utterance's own audio (None: not identified).
+    language_id: tuple[str, float] | None = None
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from qa_service.transcript import ChannelTranscript, Span, Transcript
 Hook = Callable[..., None]
 """``hook(step, artefact, completed=None, total=None)``, called after each stage."""
 
+_LID_WINDOW_S = 30.0
 # Two channels this similar are one signal written twice: a mono recording in a stereo file.
 _DUAL_MONO_CORRELATION = 0.98
 
@@ -100,6 +101,10 @@ def run_pipeline(
         transcript = assign_roles(channels, agent, lang, settings.pacing, lexicon)
     notify("assign_roles", transcript)
 
+    if settings.asr.utterance_language_id:
+        with _timed(timings, "identify_language"):
+            transcript = identify_languages(transcript, recording, backend, settings.asr.language_id_min_s)
+
     with _timed(timings, "measure_pacing"):
         metrics = measure_pacing(transcript, recording, settings.pacing)
     notify("measure_pacing", metrics)
@@ -118,6 +123,41 @@ def run_pipeline(
             "agent_channel": agent,
         },
     )
+
+
+def identify_languages(
+    transcript: Transcript, recording: Recording, backend: AsrBackend, min_s: float
+) -> Transcript:
+    """Whisper's language identification on the agent's own audio.
+
+    Whisper identifies a language from one padded 30 s window, so consecutive agent utterances are
+    packed into windows of at most 30 s and each utterance takes its window's verdict: the cost is
+    one encoder pass per 30 s of agent speech instead of one per utterance.
+    """
+    channel = recording.samples[transcript.channel_of["agent"]]
+    windows: list[list[int]] = []
+    filled = _LID_WINDOW_S
+    for i, u in enumerate(transcript.utterances):
+        length = u.end - u.start
+        if u.role != "agent" or u.suspect is not None or length < min_s:
+            continue
+        if filled + length > _LID_WINDOW_S:
+            windows.append([])
+            filled = 0.0
+        windows[-1].append(i)
+        filled += min(length, _LID_WINDOW_S)
+    utterances = list(transcript.utterances)
+    for window in windows:
+        audio = np.concatenate(
+            [
+                channel[int(utterances[i].start * SAMPLE_RATE) : int(utterances[i].end * SAMPLE_RATE)]
+                for i in window
+            ]
+        )
+        identified = backend.detect_language(np.ascontiguousarray(audio[: int(_LID_WINDOW_S * SAMPLE_RATE)]))
+        for i in window:
+            utterances[i] = replace(utterances[i], language_id=identified)
+    return replace(transcript, utterances=tuple(utterances))
 
 
 def _check_layout(recording: Recording) -> None:

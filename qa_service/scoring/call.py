@@ -21,7 +21,6 @@ class CallFacts:
     latency_mean_s: float | None
     latency_max_s: float | None
     loudness_p95: dict[str, float | None]
-    language_detected: bool = False
 
     def trusted(self, role: str) -> list[tuple[int, Utterance]]:
         """(index, utterance) of the role's utterances whose text may be used ('any': all roles)."""
@@ -46,6 +45,9 @@ def facts_from_dict(data: dict[str, Any]) -> CallFacts:
             avg_logprob=float(u.get("avg_logprob") or 0.0),
             language=u.get("language", data.get("language", "zh")),
             suspect=u.get("suspect"),
+            language_id=(u["language_id"]["language"], float(u["language_id"]["prob"]))
+            if u.get("language_id")
+            else None,
         )
         for u in data["utterances"]
     )
@@ -65,5 +67,4 @@ def facts_from_dict(data: dict[str, Any]) -> CallFacts:
         latency_mean_s=latency.get("mean_s"),
         latency_max_s=latency.get("max_s"),
         loudness_p95={r: (v or {}).get("p95") for r, v in loudness.items()},
-        language_detected=bool(data.get("language_detected", False)),
     )

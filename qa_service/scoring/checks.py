@@ -15,7 +15,7 @@ from qa_service.scoring.call import CallFacts
 from qa_service.scoring.findings import Evidence, Finding, Status
 from qa_service.scoring.matching import Hit, Stream, find
 from qa_service.scoring.pii import find_pii, find_pii_en
-from qa_service.text import canonical_for_comparison, count_spoken_units
+from qa_service.text import canonical_for_comparison
 from qa_service.transcript import Utterance
 
 
@@ -572,27 +572,40 @@ def pii_in(utt: Utterance, language: str) -> list[Any]:
 
 
 def language(check: s.LanguageCheck, ctx: Context) -> Finding:
-    if not ctx.call.language_detected:
+    """Utterances identified, with confidence, as another language than the expected one."""
+    judged = [u for _, u in ctx.call.trusted(check.role) if u.language_id is not None]
+    if not judged:
+        return _finding(check, "not_applicable", "no utterance whose language was identified")
+    off = [
+        u
+        for u in judged
+        if u.language_id and u.language_id[0] != check.expected and u.language_id[1] >= check.min_evidence
+    ]
+    if off:
+        evidence = [
+            Evidence(
+                u.role,
+                round(u.start, 3),
+                round(u.end, 3),
+                u.text_normalized,
+                u.language_id[0] if u.language_id else None,
+                u.language_id[1] if u.language_id else None,
+            )
+            for u in off
+        ]
         return _finding(
             check,
-            "not_applicable",
-            "no per-utterance language evidence: the language was fixed, not detected",
+            "failed",
+            f"{len(off)} of {len(judged)} utterances identified as another language",
+            evidence,
         )
-    utts = ctx.call.trusted(check.role)
-    judged = [u for _, u in utts if u.language and count_spoken_units(u.text, ctx.call.language) >= 4]
-    off = [u for u in judged if u.language != check.expected]
-    if not judged:
-        return _finding(check, "not_applicable", "no utterance long enough to judge its language")
-    if not off:
-        return _finding(check, "passed", f"all {len(judged)} utterances in {check.expected}")
-    share = len(off) / len(judged)
-    if share < 1 - check.min_evidence and len(off) < 2:
-        return _finding(check, "not_applicable", "weak evidence of another language")
+    unsure = [u for u in judged if u.language_id and u.language_id[0] != check.expected]
+    if unsure and len(unsure) == len(judged):
+        return _finding(check, "not_applicable", "weak evidence: the language identification is unsure")
     return _finding(
         check,
-        "failed",
-        f"{len(off)} of {len(judged)} utterances not in {check.expected}",
-        [_utterance_evidence(u) for u in off],
+        "passed",
+        f"{len(judged) - len(unsure)} of {len(judged)} utterances identified as {check.expected}",
     )
 
 

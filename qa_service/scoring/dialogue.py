@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from qa_service.config import PacingSettings
 from qa_service.pipeline.pacing import find_dead_air, find_interruptions, response_latency
 from qa_service.pipeline.speech import group_turns
 from qa_service.text import count_spoken_units, normalize
@@ -29,9 +30,11 @@ class DialogueError(ValueError):
     pass
 
 
-def parse_dialogue(text: str, language: str) -> dict[str, Any]:
+def parse_dialogue(text: str, language: str, pacing: PacingSettings | None = None) -> dict[str, Any]:
     """An ``analyze``-shaped dict. Lines may start with ``[start]`` or ``[start-end]`` seconds;
-    otherwise each utterance follows the last after 0.6 s, spoken at 4 units per second."""
+    otherwise each utterance follows the last after 0.6 s, spoken at 4 units per second. Pacing is
+    measured with the same thresholds as recorded calls (``pacing``, default: the settings' defaults)."""
+    pacing = pacing or PacingSettings()
     utterances: list[dict[str, Any]] = []
     clock = 0.5
     for number, line in enumerate(text.splitlines(), 1):
@@ -76,7 +79,7 @@ def parse_dialogue(text: str, language: str) -> dict[str, Any]:
     speech: dict[Role, tuple[Span, ...]] = {
         r: tuple(Span(u["start"], u["end"]) for u in utterances if u["role"] == r) for r in roles
     }
-    turns: dict[Role, list[Span]] = {r: group_turns(s, 1.0) for r, s in speech.items()}
+    turns: dict[Role, list[Span]] = {r: group_turns(s, pacing.turn_max_pause_s) for r, s in speech.items()}
     latency = response_latency(turns["customer"], turns["agent"])
     rates = {}
     for role in roles:
@@ -91,10 +94,12 @@ def parse_dialogue(text: str, language: str) -> dict[str, Any]:
         "metrics": {
             "agent_speech_rate": rates["agent"],
             "customer_speech_rate": rates["customer"],
-            "dead_air": [{"start": g.start, "end": g.end} for g in find_dead_air(speech, 5.0)],
+            "dead_air": [
+                {"start": g.start, "end": g.end} for g in find_dead_air(speech, pacing.dead_air_min_s)
+            ],
             "interruptions": [
                 {"by": i.by, "start": i.start, "overlap_s": i.overlap_s}
-                for i in find_interruptions(turns, speech, 0.5)
+                for i in find_interruptions(turns, speech, pacing.interruption_min_overlap_s)
             ],
             "response_latency": {"mean_s": latency.mean_s, "max_s": latency.max_s, "count": latency.count},
             "loudness_dbfs": {},
@@ -102,5 +107,5 @@ def parse_dialogue(text: str, language: str) -> dict[str, Any]:
     }
 
 
-def load_dialogue(path: Path, language: str) -> dict[str, Any]:
-    return parse_dialogue(path.read_text(encoding="utf-8"), language)
+def load_dialogue(path: Path, language: str, pacing: PacingSettings | None = None) -> dict[str, Any]:
+    return parse_dialogue(path.read_text(encoding="utf-8"), language, pacing)

@@ -192,3 +192,19 @@ def test_very_short_and_speechless_input_gives_an_empty_analysis(settings, tmp_p
     assert analysis.metrics.speech_rate == {"agent": None, "customer": None}
     assert analysis.metrics.response_latency.count == 0
     assert "Transcript" in render_report(analysis)
+
+
+def test_agent_speech_is_identified_as_mandarin_and_survives_the_json(settings):
+    from qa_service.scoring.call import facts_from_dict
+
+    analysis = analyse(settings, "zh-dev-01")
+    agent = [u for u in analysis.transcript.utterances if u.role == "agent" and u.suspect is None]
+    assert agent and all(u.language_id is not None for u in agent if u.end - u.start >= 1.5)
+    assert {u.language_id[0] for u in agent if u.language_id} == {"zh"}
+    assert min(u.language_id[1] for u in agent if u.language_id) > 0.9
+    assert all(u.language_id is None for u in analysis.transcript.utterances if u.role == "customer")
+    facts = facts_from_dict(analysis_to_dict(analysis))
+    stored = [u.language_id for u in facts.utterances]
+    measured = [u.language_id for u in analysis.transcript.utterances]
+    assert [i and i[0] for i in stored] == [i and i[0] for i in measured]
+    assert all(a == b or abs(a[1] - b[1]) < 1e-3 for a, b in zip(stored, measured, strict=True) if a and b)

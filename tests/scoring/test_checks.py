@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from qa_service.scoring import schema as s
@@ -258,6 +260,39 @@ def test_pii_disclosure():
     )  # customer
 
 
-def test_language_check_needs_evidence():
-    check = s.LanguageCheck(id="mandarin", kind="language", category="c", points=5)
-    assert run(check, "agent: 你好").status == "not_applicable"
+def _identified(text: str, *ids: tuple[str, float] | None) -> Finding:
+    check = s.LanguageCheck(id="mandarin", kind="language", category="c", points=5, min_evidence=0.7)
+    call = dialogue(text)
+    utterances = tuple(
+        dataclasses.replace(u, language_id=i) for u, i in zip(call.utterances, ids, strict=True)
+    )
+    return CHECKS["language"](
+        check, Context(call=dataclasses.replace(call, utterances=utterances), low_prob=0.5)
+    )
+
+
+LANGUAGE_CASES = [
+    # (language identified for the agent's two utterances, expected status)
+    ([None, None], "not_applicable"),  # nothing identified: no evidence
+    ([("zh", 0.99), ("zh", 0.97)], "passed"),
+    ([("zh", 0.99), ("yue", 0.91)], "failed"),  # one confident Cantonese utterance
+    ([("yue", 0.70), None], "failed"),  # the threshold is inclusive
+    ([("my", 0.35), ("ja", 0.40)], "not_applicable"),  # only unsure guesses: weak evidence
+    ([("zh", 0.95), ("my", 0.35)], "passed"),  # an unsure guess does not fail the call
+]
+
+
+@pytest.mark.parametrize(("ids", "status"), LANGUAGE_CASES)
+def test_language_check(ids, status):
+    agent_first, agent_second = ids
+    f = _identified(
+        "[0-3] agent: 您好\n[3-5] customer: 喂\n[5-9] agent: 我帮您查一下", agent_first, None, agent_second
+    )
+    assert f.status == status
+    if status == "failed":
+        assert {e.matched for e in f.evidence} == {"yue"} and all(e.role == "agent" for e in f.evidence)
+
+
+def test_language_check_ignores_the_customer():
+    f = _identified("[0-3] customer: 喂\n[3-5] agent: 您好", ("yue", 0.99), ("zh", 0.98))
+    assert f.status == "passed"

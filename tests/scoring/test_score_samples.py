@@ -111,3 +111,17 @@ def test_analyze_with_an_explicit_rubric_and_masking(settings, tmp_path, capsys)
     assert {"check_id", "kind", "category", "status", "severity", "needs_review", "evidence"} <= set(
         data["findings"][0]
     )
+
+
+def test_rubric_test_measures_pacing_with_the_configured_thresholds(tmp_path, capsys, monkeypatch):
+    dialogue = tmp_path / "d.txt"
+    dialogue.write_text(
+        "[0-3] agent: 您好，很高兴为您服务\n[3.5-6] customer: 我查一下订单\n[10-13] agent: 好的，请问还有其他问题吗\n",
+        encoding="utf-8",
+    )
+    args = ["rubric", "test", "rubric/zh-CN.default.yaml", "--dialogue", str(dialogue), "--json"]
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out)["metrics"]["dead_air"] == []  # a 4 s gap is not dead air
+    monkeypatch.setenv("QA_PACING__DEAD_AIR_MIN_S", "3")
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out)["metrics"]["dead_air"] == [{"start": 6.0, "end": 10.0}]
