@@ -125,3 +125,93 @@ def _decode_stream(
             f"{sum(c.shape[1] for c in chunks) / SAMPLE_RATE:.2f} s ({exc})"
         ) from exc
     return chunks
+
+
+@dataclass(frozen=True)
+class AudioProbe:
+    """What an upload is, found without decoding all of it."""
+
+    container: str
+    codec: str
+    channels: int
+    source_sample_rate: int
+    duration_s: float
+
+
+# Packets decoded at each end of the stream to prove it decodes.
+_PROBE_DECODE_PACKETS = 8
+
+
+def probe_audio(path: Path | str) -> AudioProbe:
+    """Demux every packet (the true duration, whatever the header says) and decode both ends.
+
+    Cheap enough for an upload request: PCM and compressed files alike are read once, without
+    decoding the middle; :func:`decode_audio` later decodes all of it.
+    """
+    path = Path(path)
+    if path.stat().st_size == 0:
+        raise EmptyAudioError("the file is empty (0 bytes)")
+    try:
+        container = av.open(str(path), mode="r", metadata_errors="replace")
+    except av.error.FFmpegError as exc:
+        raise NotAudioError(f"not a recognised audio file ({exc.strerror or exc})") from exc
+    with container:
+        if not container.streams.audio:
+            raise NotAudioError("the file has no audio stream")
+        stream = container.streams.audio[0]
+        ctx = stream.codec_context
+        channels, rate = ctx.channels or 0, ctx.sample_rate or 0
+        if channels < 1 or rate <= 0:
+            raise UnsupportedAudioError(f"audio stream reports {channels} channels at {rate} Hz")
+        declared = _declared_duration(container, stream)
+        end, first_pts, tail = _demux(container, stream)
+    if end is None:
+        raise ZeroLengthAudioError("the audio stream holds no samples")
+    duration = end - (first_pts or 0.0)
+    if duration <= 0:
+        raise ZeroLengthAudioError("the audio stream holds no samples")
+    if declared is not None and duration < declared * _TRUNCATION_RATIO - _TRUNCATION_TOLERANCE_S:
+        raise TruncatedAudioError(
+            f"truncated: the header declares {declared:.2f} s but the file holds {duration:.2f} s"
+        )
+    _decode_ends(path, tail)
+    return AudioProbe(container.format.name, ctx.name, channels, rate, round(duration, 3))
+
+
+def _demux(
+    container: av.container.InputContainer, stream: av.AudioStream
+) -> tuple[float | None, float | None, list[av.Packet]]:
+    end: float | None = None
+    first: float | None = None
+    tail: list[av.Packet] = []
+    try:
+        for packet in container.demux(stream):
+            if packet.size == 0 or packet.pts is None or packet.time_base is None:
+                continue
+            start = float(packet.pts * packet.time_base)
+            length = float((packet.duration or 0) * packet.time_base)
+            first = start if first is None else min(first, start)
+            end = max(end or 0.0, start + length)
+            tail.append(packet)
+            del tail[:-_PROBE_DECODE_PACKETS]
+    except av.error.FFmpegError as exc:
+        raise TruncatedAudioError(f"the file is corrupt or cut off ({exc})") from exc
+    return end, first, tail
+
+
+def _decode_ends(path: Path, tail: list[av.Packet]) -> None:
+    decoded = 0
+    try:
+        with av.open(str(path), mode="r", metadata_errors="replace") as container:
+            stream = container.streams.audio[0]
+            for count, packet in enumerate(container.demux(stream)):
+                decoded += sum(frame.samples for frame in packet.decode())
+                if count >= _PROBE_DECODE_PACKETS:
+                    break
+            codec = stream.codec_context
+            for packet in tail:
+                codec.decode(packet)
+    except av.error.FFmpegError as exc:
+        raise NotAudioError(f"the audio data cannot be decoded ({exc})") from exc
+    if not decoded:
+        raise NotAudioError("the audio data cannot be decoded")

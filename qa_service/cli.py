@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -153,9 +154,15 @@ def _asr_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--beam-size", type=int)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(extra: Callable[[Any], None] | None = None) -> argparse.ArgumentParser:
+    """The parser; ``extra`` adds commands of other layers (the web layer adds ``serve``)."""
+    from qa_service.service_cli import add_commands
+
     parser = argparse.ArgumentParser(prog="qa-service", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
+    add_commands(sub)
+    if extra is not None:
+        extra(sub)
 
     analyze = sub.add_parser("analyze", help="analyse recordings and print a report or JSON")
     analyze.add_argument("files", nargs="+", metavar="FILE", help="recordings or directories of them")
@@ -216,9 +223,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, extra: Callable[[Any], None] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    args = build_parser().parse_args(argv)
+    args = build_parser(extra).parse_args(argv)
     try:
         code: int = args.func(args)
     except QAError as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -95,6 +95,27 @@ class PiiSettings(BaseModel):
     keep_last: int = Field(default=4, ge=0, le=8)
 
 
+class ServiceSettings(BaseModel):
+    """The HTTP service and its workers."""
+
+    max_upload_mb: float = Field(default=200, gt=0, description="largest accepted recording")
+    max_duration_s: float = Field(default=4 * 3600, gt=0, description="longest accepted recording")
+    lease_s: float = Field(
+        default=300, gt=0, description="a running call whose worker is silent this long is re-queued"
+    )
+    max_attempts: int = Field(default=3, ge=1, description="tries before a transient failure is final")
+    retry_backoff_s: float = Field(default=30, ge=0, description="wait before the first retry; doubles")
+    poll_interval_s: float = Field(default=1.0, gt=0)
+    webhook_timeout_s: float = Field(default=10, gt=0)
+    webhook_max_attempts: int = Field(default=8, ge=1)
+    webhook_backoff_s: float = Field(
+        default=10, ge=0, description="wait before the first redelivery; doubles"
+    )
+    embedded_worker: bool = Field(
+        default=True, description="`serve` starts one worker process beside the API"
+    )
+
+
 class Settings(BaseSettings):
     """Environment variables use the prefix ``QA_`` and ``__`` for nesting (``QA_ASR__BEAM_SIZE``)."""
 
@@ -112,3 +133,16 @@ class Settings(BaseSettings):
     text: TextSettings = TextSettings()
     pii: PiiSettings = PiiSettings()
     scoring: ScoringSettings = ScoringSettings()
+    data_dir: Path = Field(
+        default=PROJECT_ROOT / "var", description="all service state: database file and recordings"
+    )
+    database_url: SecretStr | None = Field(
+        default=None, description="SQLAlchemy URL (default: SQLite in the data directory)"
+    )
+    service: ServiceSettings = ServiceSettings()
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return f"sqlite:///{self.data_dir / 'qa.db'}"

@@ -67,3 +67,41 @@ class MonoDiarizationUnavailableError(LayoutError):
 
 class EvaluationError(QAError):
     code = "evaluation_error"
+
+
+class DatabaseError(QAError):
+    code = "database_error"
+
+
+class ServiceError(QAError):
+    """A request the service refuses."""
+
+    code = "service_error"
+
+
+class InvalidMetadataError(ServiceError):
+    code = "invalid_metadata"
+
+
+class UploadTooLargeError(ServiceError):
+    code = "upload_too_large"
+
+
+class DurationLimitError(ServiceError):
+    code = "duration_out_of_range"
+
+
+class ConflictError(ServiceError):
+    code = "conflict"
+
+
+class NotFoundError(ServiceError):
+    code = "not_found"
+
+
+class AuthError(ServiceError):
+    code = "unauthorized"
+
+
+class ForbiddenError(ServiceError):
+    code = "forbidden"

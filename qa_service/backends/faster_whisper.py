@@ -36,6 +36,26 @@ def resolve_model(model: str, models_dir: Path) -> str:
     return model
 
 
+def locate_model(settings: AsrSettings, models_dir: Path) -> str:
+    """The local directory the model will load from, without loading it (readiness checks)."""
+    model = resolve_model(settings.model, models_dir)
+    if Path(model).is_dir():
+        return model
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from faster_whisper.utils import download_model
+
+    try:
+        return str(
+            download_model(
+                model,
+                local_files_only=True,
+                cache_dir=str(settings.cache_dir) if settings.cache_dir else None,
+            )
+        )
+    except Exception as exc:
+        raise ModelNotFoundError(f"ASR model {model!r} is not in the local Hugging Face cache") from exc
+
+
 def _load(model: str, settings: AsrSettings) -> WhisperModel:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from faster_whisper import WhisperModel

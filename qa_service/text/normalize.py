@@ -38,6 +38,10 @@ def _t2s() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
 
 
+def to_simplified(text: str) -> str:
+    return str(_t2s().convert(text))
+
+
 def is_cjk(ch: str) -> bool:
     code = ord(ch)
     return 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0xF900 <= code <= 0xFAFF

@@ -1,0 +1,96 @@
+"""The `qa-service` entry point: the core commands plus `serve`, which needs the web layer."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import subprocess
+import sys
+import threading
+from typing import Any
+
+from qa_service import cli
+from qa_service.config import Settings
+
+log = logging.getLogger("api.serve")
+_WORKER_RESTART_DELAY_S = 5.0
+
+
+def _add_serve(sub: Any) -> None:
+    serve = sub.add_parser("serve", help="start the HTTP API and its embedded worker")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--no-worker", action="store_true", help="API only; run `qa-service worker` elsewhere")
+    serve.set_defaults(func=_cmd_serve)
+
+
+class _EmbeddedWorker:
+    """`qa-service worker` as a child process, restarted if it dies, stopped gracefully at exit."""
+
+    def __init__(self) -> None:
+        self._process: subprocess.Popen[bytes] | None = None
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._supervise, name="worker-supervisor", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        return subprocess.Popen([sys.executable, "-m", "qa_service.cli", "worker"])
+
+    def _supervise(self) -> None:
+        while not self._stopping.is_set():
+            self._process = self._spawn()
+            code = self._process.wait()
+            if self._stopping.is_set():
+                return
+            log.error("worker exited; restarting", extra={"exit_code": code})
+            self._stopping.wait(_WORKER_RESTART_DELAY_S)
+
+    def stop(self, grace_s: float = 60.0) -> None:
+        self._stopping.set()
+        process = self._process
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()  # the worker releases its current call at the next stage boundary
+        try:
+            process.wait(grace_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+    from qa_service import logs
+    from qa_service.service import first_admin_key, prepare
+
+    logs.configure()
+    settings = Settings()
+    prepare(settings)
+    key = first_admin_key(settings)
+    url = f"http://{args.host}:{args.port}"
+    print(f"qa-service listening on {url} (API docs: {url}/docs; data: {settings.data_dir})", flush=True)
+    if key:
+        print(f"first start: admin API key (shown once): {key}", flush=True)
+    worker = None
+    if settings.service.embedded_worker and not args.no_worker:
+        worker = _EmbeddedWorker()
+        worker.start()
+    try:
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None, access_log=False)
+    finally:
+        if worker is not None:
+            worker.stop()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    return cli.main(argv, extra=_add_serve)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

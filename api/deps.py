@@ -1,0 +1,63 @@
+"""Request dependencies: settings, the request's one transaction, the caller's key and role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from qa_service.config import Settings
+from qa_service.db.session import session_scope
+from qa_service.errors import AuthError, ForbiddenError
+from qa_service.keys import Principal, authenticate
+
+_bearer = HTTPBearer(auto_error=False, description="an API key: `Authorization: Bearer qa_…`")
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session(settings: Annotated[Settings, Depends(get_settings)]) -> Iterator[Session]:
+    """The request owns the transaction: committed when the handler returns, else rolled back."""
+    with session_scope(settings.db_url) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_principal(
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise AuthError("missing API key: send 'Authorization: Bearer <key>'")
+    with session_scope(settings.db_url) as session:
+        return authenticate(session, credentials.credentials)
+
+
+def require(*roles: str) -> Callable[[Principal], Principal]:
+    """A dependency that admits only these roles (admin is always admitted)."""
+    allowed = {*roles, "admin"}
+
+    def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        if principal.role not in allowed:
+            raise ForbiddenError(
+                f"role {principal.role!r} may not do this (needs {' or '.join(sorted(allowed))})"
+            )
+        return principal
+
+    return check
+
+
+Uploader = Annotated[Principal, Depends(require("uploader"))]
+Reader = Annotated[Principal, Depends(require("uploader", "reviewer", "supervisor"))]
+Staff = Annotated[Principal, Depends(require("reviewer", "supervisor"))]
+Supervisor = Annotated[Principal, Depends(require("supervisor"))]
+Admin = Annotated[Principal, Depends(require())]

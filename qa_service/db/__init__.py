@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy 2.0 tables, engine and session scope, repositories, migrations."""

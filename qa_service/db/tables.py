@@ -1,0 +1,198 @@
+"""The service's tables. The call row is also the job: the worker claims it by its status."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every database (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UtcDateTime,
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
+
+
+CALL_STATUSES = ("queued", "running", "done", "failed")
+ROLES = ("uploader", "reviewer", "supervisor", "admin")
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(100))
+    webhook_url: Mapped[str | None] = mapped_column(String(2000))
+    webhook_secret: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    team: Mapped[str | None] = mapped_column(String(200), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Rubric(Base):
+    """A published rubric version: immutable; at most one active per language and queue."""
+
+    __tablename__ = "rubrics"
+    __table_args__ = (UniqueConstraint("rubric_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rubric_id: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int]
+    language: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+    queue: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Call(Base):
+    __tablename__ = "calls"
+    __table_args__ = (
+        UniqueConstraint("source", "external_id"),
+        Index("ix_calls_claim", "status", "not_before", "created_at"),
+        Index("ix_calls_listing", "created_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    source: Mapped[str] = mapped_column(String(100))
+    external_id: Mapped[str] = mapped_column(String(200))
+    uploaded_by: Mapped[int] = mapped_column(ForeignKey("api_keys.id"), index=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), index=True)
+    # The recording, content-addressed under the data directory.
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    audio_path: Mapped[str] = mapped_column(String(300))
+    audio_size: Mapped[int]
+    audio_format: Mapped[str] = mapped_column(String(40))
+    audio_channels: Mapped[int]
+    duration_s: Mapped[float] = mapped_column(Float)
+    # Metadata from the uploader.
+    started_at: Mapped[datetime | None] = mapped_column(index=True)
+    direction: Mapped[str | None] = mapped_column(String(16))
+    channel_layout: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(8))
+    ring_seconds: Mapped[float | None] = mapped_column(Float)
+    queue: Mapped[str | None] = mapped_column(String(200), index=True)
+    customer_satisfaction: Mapped[int | None]
+    tags: Mapped[list[Any]] = mapped_column(default=list)
+    # The job.
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime | None]
+    worker_id: Mapped[str | None] = mapped_column(String(100))
+    lease_expires_at: Mapped[datetime | None]
+    error_code: Mapped[str | None] = mapped_column(String(100))
+    error: Mapped[str | None] = mapped_column(Text)
+    failed_stage: Mapped[str | None] = mapped_column(String(40))
+    timings: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    processing_started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    # Results (texts masked as configured).
+    result: Mapped[dict[str, Any] | None]
+    rubric_pk: Mapped[int | None] = mapped_column(ForeignKey("rubrics.id"))
+    score_total: Mapped[float | None] = mapped_column(Float, index=True)
+    flagged: Mapped[bool | None] = mapped_column(Boolean, index=True)
+    flag_reasons: Mapped[list[Any] | None]
+    transcript_text: Mapped[str | None] = mapped_column(Text)
+
+    agent: Mapped[Agent] = relationship(lazy="joined")
+    rubric: Mapped[Rubric | None] = relationship(lazy="joined")
+
+
+class CallCheck(Base):
+    """One row per check verdict of a call's current score: the 'failed check' filter."""
+
+    __tablename__ = "call_checks"
+    __table_args__ = (Index("ix_call_checks_check_status", "check_id", "status"),)
+
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True)
+    check_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20))
+    severity: Mapped[str] = mapped_column(String(20))
+
+
+class StageTiming(Base):
+    """Seconds spent per pipeline stage and attempt (metrics; never updated)."""
+
+    __tablename__ = "stage_timings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    stage: Mapped[str] = mapped_column(String(40))
+    seconds: Mapped[float] = mapped_column(Float)
+    failed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """The outbox: written with the call's final status, delivered and retried by workers."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id"), index=True)
+    event: Mapped[str] = mapped_column(String(40))
+    url: Mapped[str] = mapped_column(String(2000))
+    payload: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_status_code: Mapped[int | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None]

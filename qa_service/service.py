@@ -1,0 +1,33 @@
+"""What `serve` and `worker` do before they start: the data directory, migrations, rubrics."""
+
+from __future__ import annotations
+
+import logging
+
+from qa_service import keys, rubrics
+from qa_service.config import Settings
+from qa_service.db import migrate
+from qa_service.db.session import session_scope
+from qa_service.errors import ConflictError
+
+log = logging.getLogger("qa_service.service")
+
+
+def prepare(settings: Settings) -> None:
+    """Create the data directory, upgrade the database, publish the bundled default rubrics."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migrate.upgrade(settings.db_url)
+    with session_scope(settings.db_url) as session:
+        try:
+            rubrics.seed_defaults(session, settings.rubric_dir)
+        except ConflictError as exc:
+            # An edited default kept its version: the published one stays in force.
+            log.warning("default rubric not published", extra={"reason": exc.message})
+
+
+def first_admin_key(settings: Settings) -> str | None:
+    """A new admin key when the database has none (first start), else None."""
+    with session_scope(settings.db_url) as session:
+        if keys.has_admin(session):
+            return None
+        return keys.create_key(session, "admin", "admin")
