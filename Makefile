@@ -23,7 +23,7 @@ $(MODELS): $(STAMP) models/manifest.json
 install: $(STAMP) $(MODELS)
 
 run: install
-	$(BIN)/qa-service analyze samples/
+	$(BIN)/qa-service serve --host 127.0.0.1 --port 8000
 
 test: install
 	$(BIN)/pytest

@@ -148,8 +148,8 @@ class Call(Base):
     flag_reasons: Mapped[list[Any] | None]
     transcript_text: Mapped[str | None] = mapped_column(Text)
 
-    agent: Mapped[Agent] = relationship(lazy="joined")
-    rubric: Mapped[Rubric | None] = relationship(lazy="joined")
+    agent: Mapped[Agent] = relationship(lazy="selectin")
+    rubric: Mapped[Rubric | None] = relationship(lazy="selectin")
 
 
 class CallCheck(Base):
