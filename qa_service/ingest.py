@@ -126,12 +126,12 @@ def accept_upload(
         tags=meta.tags,
         status="queued",
     )
-    session.add(call)
     try:
-        session.flush()
+        with session.begin_nested():
+            session.add(call)
+            session.flush()
     except IntegrityError:
         # A concurrent upload of the same external_id won the race: answer as a replay would.
-        session.rollback()
         existing = _existing(session, principal.name, meta.external_id)
         if existing is None:
             raise
@@ -161,12 +161,12 @@ def _existing(session: Session, source: str, external_id: str) -> Call | None:
 def upsert_agent(session: Session, external_id: str, name: str | None, team: str | None) -> Agent:
     agent = session.scalar(select(Agent).where(Agent.external_id == external_id))
     if agent is None:
-        agent = Agent(external_id=external_id, name=name, team=team)
-        session.add(agent)
         try:
             with session.begin_nested():
+                agent = Agent(external_id=external_id, name=name, team=team)
+                session.add(agent)
                 session.flush()
-        except IntegrityError:
+        except IntegrityError:  # created by a concurrent request meanwhile
             agent = session.scalars(select(Agent).where(Agent.external_id == external_id)).one()
     else:
         if name and agent.name != name:
