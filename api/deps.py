@@ -22,9 +22,10 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-def get_session(settings: Annotated[Settings, Depends(get_settings)]) -> Iterator[Session]:
-    """The request owns the transaction: committed when the handler returns, else rolled back."""
-    with session_scope(settings.db_url) as session:
+def get_session(request: Request, settings: Annotated[Settings, Depends(get_settings)]) -> Iterator[Session]:
+    """The request owns the transaction: committed when the handler returns, else rolled back.
+    Reads (GET) never take SQLite's write lock."""
+    with session_scope(settings.db_url, readonly=request.method in ("GET", "HEAD")) as session:
         yield session
 
 
@@ -38,7 +39,7 @@ def get_principal(
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise AuthError("missing API key: send 'Authorization: Bearer <key>'")
-    with session_scope(settings.db_url) as session:
+    with session_scope(settings.db_url, readonly=True) as session:
         return authenticate(session, credentials.credentials)
 
 

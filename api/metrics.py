@@ -21,7 +21,7 @@ class DatabaseCollector(Collector):
         self._url = url
 
     def collect(self) -> Iterator[Metric]:
-        with session_scope(self._url) as session:
+        with session_scope(self._url, readonly=True) as session:
             by_status = dict(session.execute(select(Call.status, func.count()).group_by(Call.status)).all())
             stages = session.execute(
                 select(

@@ -145,14 +145,14 @@ _PROBE_DECODE_PACKETS = 8
 def probe_audio(path: Path | str) -> AudioProbe:
     """Demux every packet (the true duration, whatever the header says) and decode both ends.
 
-    Cheap enough for an upload request: PCM and compressed files alike are read once, without
-    decoding the middle; :func:`decode_audio` later decodes all of it.
+    Cheap enough for an upload request: the file is read once without decoding its middle;
+    :func:`decode_audio` later decodes all of it.
     """
     path = Path(path)
     if path.stat().st_size == 0:
         raise EmptyAudioError("the file is empty (0 bytes)")
     try:
-        container = av.open(str(path), mode="r", metadata_errors="replace")
+        container = av.open(str(path), mode="r", metadata_errors="replace", options=_PROBE_OPTIONS)
     except av.error.FFmpegError as exc:
         raise NotAudioError(f"not a recognised audio file ({exc.strerror or exc})") from exc
     with container:
@@ -164,54 +164,50 @@ def probe_audio(path: Path | str) -> AudioProbe:
         if channels < 1 or rate <= 0:
             raise UnsupportedAudioError(f"audio stream reports {channels} channels at {rate} Hz")
         declared = _declared_duration(container, stream)
-        end, first_pts, tail = _demux(container, stream)
-    if end is None:
-        raise ZeroLengthAudioError("the audio stream holds no samples")
-    duration = end - (first_pts or 0.0)
+        first, end = _demux_and_decode_ends(container, stream)
+    duration = end - first
     if duration <= 0:
         raise ZeroLengthAudioError("the audio stream holds no samples")
     if declared is not None and duration < declared * _TRUNCATION_RATIO - _TRUNCATION_TOLERANCE_S:
         raise TruncatedAudioError(
             f"truncated: the header declares {declared:.2f} s but the file holds {duration:.2f} s"
         )
-    _decode_ends(path, tail)
     return AudioProbe(container.format.name, ctx.name, channels, rate, round(duration, 3))
 
 
-def _demux(
+# Enough to recognise any container; FFmpeg's default reads up to 5 MB first.
+_PROBE_OPTIONS = {"probesize": "262144"}
+
+
+def _demux_and_decode_ends(
     container: av.container.InputContainer, stream: av.AudioStream
-) -> tuple[float | None, float | None, list[av.Packet]]:
-    end: float | None = None
+) -> tuple[float, float]:
+    """(first, end) seconds of the stream's packets; the first and last packets are decoded."""
     first: float | None = None
+    end = 0.0
+    decoded = 0
     tail: list[av.Packet] = []
     try:
-        for packet in container.demux(stream):
+        for count, packet in enumerate(container.demux(stream)):
             if packet.size == 0 or packet.pts is None or packet.time_base is None:
                 continue
             start = float(packet.pts * packet.time_base)
-            length = float((packet.duration or 0) * packet.time_base)
             first = start if first is None else min(first, start)
-            end = max(end or 0.0, start + length)
-            tail.append(packet)
-            del tail[:-_PROBE_DECODE_PACKETS]
-    except av.error.FFmpegError as exc:
-        raise TruncatedAudioError(f"the file is corrupt or cut off ({exc})") from exc
-    return end, first, tail
-
-
-def _decode_ends(path: Path, tail: list[av.Packet]) -> None:
-    decoded = 0
-    try:
-        with av.open(str(path), mode="r", metadata_errors="replace") as container:
-            stream = container.streams.audio[0]
-            for count, packet in enumerate(container.demux(stream)):
+            end = max(end, start + float((packet.duration or 0) * packet.time_base))
+            if count < _PROBE_DECODE_PACKETS:
                 decoded += sum(frame.samples for frame in packet.decode())
-                if count >= _PROBE_DECODE_PACKETS:
-                    break
-            codec = stream.codec_context
-            for packet in tail:
-                codec.decode(packet)
+            else:
+                tail.append(packet)
+                if len(tail) > 2 * _PROBE_DECODE_PACKETS:
+                    del tail[:-_PROBE_DECODE_PACKETS]
+        for packet in tail[-_PROBE_DECODE_PACKETS:]:
+            stream.codec_context.decode(packet)
     except av.error.FFmpegError as exc:
-        raise NotAudioError(f"the audio data cannot be decoded ({exc})") from exc
+        if first is None:
+            raise NotAudioError(f"the audio data cannot be decoded ({exc})") from exc
+        raise TruncatedAudioError(f"the file is corrupt or cut off ({exc})") from exc
+    if first is None:
+        raise ZeroLengthAudioError("the audio stream holds no samples")
     if not decoded:
         raise NotAudioError("the audio data cannot be decoded")
+    return first, end

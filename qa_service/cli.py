@@ -148,6 +148,27 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench_api(argv: list[str]) -> int:
+    from qa_service.evaluation.bench_api import bench_api
+
+    parser = argparse.ArgumentParser(prog="qa-service bench api", description=bench_api.__doc__)
+    parser.add_argument("--uploads", type=int, default=500, help="1 MB uploads to send")
+    parser.add_argument("--concurrency", type=int, default=16, help="parallel clients")
+    parser.add_argument("--calls", type=int, default=3, help="real calls processed end to end (0: skip)")
+    parser.add_argument("--out", help="also write the figures as JSON to this file")
+    args = parser.parse_args(argv)
+    result = bench_api(
+        Settings().samples_dir,
+        lambda line: print(line, flush=True),
+        uploads=args.uploads,
+        concurrency=args.concurrency,
+        calls=args.calls,
+    )
+    if args.out:
+        Path(args.out).write_text(json.dumps(result, indent=2), encoding="utf-8")
+    return 0
+
+
 def _asr_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="ASR model directory or name (default: settings)")
     parser.add_argument("--device", choices=["cpu", "cuda", "auto"])
@@ -215,8 +236,12 @@ def build_parser(extra: Callable[[Any], None] | None = None) -> argparse.Argumen
     _asr_options(facts)
     facts.set_defaults(func=_cmd_eval_facts)
 
-    bench = sub.add_parser("bench", help="model load time, RTF per stage, peak memory")
-    bench.add_argument("files", nargs="*", metavar="FILE", help="recordings (default: samples/)")
+    bench = sub.add_parser(
+        "bench", help="model load time, RTF per stage, peak memory; `bench api [--help]`: the HTTP service"
+    )
+    bench.add_argument(
+        "files", nargs="*", metavar="FILE", help="recordings (default: samples/), or `api` and its options"
+    )
     bench.add_argument("--repeat", type=int, default=1)
     _asr_options(bench)
     bench.set_defaults(func=_cmd_bench)
@@ -225,6 +250,9 @@ def build_parser(extra: Callable[[Any], None] | None = None) -> argparse.Argumen
 
 def main(argv: list[str] | None = None, extra: Callable[[Any], None] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:2] == ["bench", "api"]:  # its own options: see _cmd_bench_api
+        return _cmd_bench_api(argv[2:])
     args = build_parser(extra).parse_args(argv)
     try:
         code: int = args.func(args)

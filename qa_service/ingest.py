@@ -135,8 +135,8 @@ def accept_upload(
         existing = _existing(session, principal.name, meta.external_id)
         if existing is None:
             raise
-        if existing.content_sha256 != staged.sha256:
-            _forget_unreferenced(session, store, relative)
+        # (A recording stored for a conflicting upload stays: another upload of the same content
+        # may be referencing it at this moment.)
         return _replay(existing, meta, staged), False
     return call, True
 
@@ -147,11 +147,6 @@ def _replay(existing: Call, meta: CallMetadata, staged: StagedFile) -> Call:
             f"external_id {meta.external_id!r} was uploaded before with other content (call {existing.id})"
         )
     return existing
-
-
-def _forget_unreferenced(session: Session, store: RecordingStore, relative: str) -> None:
-    if session.scalar(select(Call.id).where(Call.audio_path == relative).limit(1)) is None:
-        store.path_of(relative).unlink(missing_ok=True)
 
 
 def _existing(session: Session, source: str, external_id: str) -> Call | None:

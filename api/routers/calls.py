@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from api import schemas
@@ -104,6 +105,14 @@ def _get(session: SessionDep, call_id: str) -> Call:
     return call
 
 
+def _accept(session: Session, *args: Any) -> tuple[Call, bool]:
+    """Store and commit in one worker thread: SQLite's write lock is held until the commit, which
+    must not wait for the event loop."""
+    call, created = accept_upload(session, *args)
+    session.commit()
+    return call, created
+
+
 @router.post(
     "",
     status_code=202,
@@ -151,9 +160,8 @@ async def upload_call(
             upload.staged.path.unlink(missing_ok=True)
             raise
         call, created = await run_in_threadpool(
-            accept_upload, session, store, upload.staged, meta, principal, settings
+            _accept, session, store, upload.staged, meta, principal, settings
         )
-        session.commit()
     except QAError:
         UPLOADS.labels("refused").inc()
         raise

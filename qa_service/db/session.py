@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from qa_service.errors import DatabaseError
@@ -27,11 +28,42 @@ def get_engine(url: str) -> Engine:
             url, connect_args={"timeout": _SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
         )
         event.listen(engine, "connect", _sqlite_pragmas)
-        # pysqlite's implicit transactions begin late; begin explicitly (and take the write lock
-        # at once) so that a read-then-write can never interleave with another writer.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        _serialise_sqlite_writers(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _serialise_sqlite_writers(engine: Engine) -> None:
+    """SQLite has one writer at a time. A write transaction takes the write lock at BEGIN
+    (IMMEDIATE), so that a read-then-write can never interleave with another writer; within the
+    process, writers queue on a lock first, since SQLite's own busy handler waits by sleeping in
+    growing steps (long tails under load). Read-only scopes begin deferred and never wait."""
+    writers = threading.Lock()
+
+    def begin(conn: Connection) -> None:
+        if conn.get_execution_options().get("qa_readonly"):
+            conn.exec_driver_sql("BEGIN")
+            return
+        writers.acquire()
+        conn.info["qa_writer"] = True
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _release(conn)
+            raise
+
+    def _release(conn: Connection) -> None:
+        if conn.info.pop("qa_writer", False):
+            writers.release()
+
+    def checkin(_dbapi_connection: Any, record: Any) -> None:  # a safety net: never leak the lock
+        if record.info.pop("qa_writer", False):
+            writers.release()
+
+    event.listen(engine, "begin", begin)
+    event.listen(engine, "commit", _release)
+    event.listen(engine, "rollback", _release)
+    event.listen(engine.pool, "checkin", checkin)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -44,15 +76,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-@lru_cache(maxsize=8)
-def _factory(url: str) -> sessionmaker[Session]:
-    return sessionmaker(get_engine(url), expire_on_commit=False)
+@lru_cache(maxsize=16)
+def _factory(url: str, readonly: bool) -> sessionmaker[Session]:
+    engine = get_engine(url)
+    return sessionmaker(
+        engine.execution_options(qa_readonly=True) if readonly else engine, expire_on_commit=False
+    )
 
 
 @contextmanager
-def session_scope(url: str) -> Iterator[Session]:
-    """One unit of work: commits when the block ends, rolls back when it raises."""
-    session = _factory(url)()
+def session_scope(url: str, *, readonly: bool = False) -> Iterator[Session]:
+    """One unit of work: commits when the block ends, rolls back when it raises.
+
+    ``readonly`` scopes must not write (on SQLite they do not take the write lock)."""
+    session = _factory(url, readonly)()
     try:
         yield session
         session.commit()
