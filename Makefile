@@ -41,6 +41,7 @@ eval: install
 
 bench: install
 	$(BIN)/qa-service bench samples/
+	$(BIN)/qa-service bench api
 
 clean:
 	rm -rf $(VENV) models/whisper-base .mypy_cache .ruff_cache .pytest_cache
