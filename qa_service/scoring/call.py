@@ -21,6 +21,8 @@ class CallFacts:
     latency_mean_s: float | None
     latency_max_s: float | None
     loudness_p95: dict[str, float | None]
+    # Personal numbers found when the analysis was first scored (its texts may now be masked).
+    recorded_pii: tuple[tuple[str, str, float, float], ...] = ()
 
     def trusted(self, role: str) -> list[tuple[int, Utterance]]:
         """(index, utterance) of the role's utterances whose text may be used ('any': all roles)."""
@@ -67,4 +69,7 @@ def facts_from_dict(data: dict[str, Any]) -> CallFacts:
         latency_mean_s=latency.get("mean_s"),
         latency_max_s=latency.get("max_s"),
         loudness_p95={r: (v or {}).get("p95") for r, v in loudness.items()},
+        recorded_pii=tuple(
+            (p["type"], p["role"], float(p["start"]), float(p["end"])) for p in data.get("pii") or []
+        ),
     )

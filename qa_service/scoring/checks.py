@@ -546,21 +546,26 @@ def resolution(check: s.Resolution, ctx: Context) -> Finding:
 
 
 def pii_disclosure(check: s.PiiDisclosure, ctx: Context) -> Finding:
-    spans = [
-        (u, p)
-        for _, u in ctx.call.trusted(check.role)
-        for p in pii_in(u, ctx.call.language)
-        if p.type in check.types
-    ]
+    spans: list[tuple[Utterance, str]] = []
+    for _, u in ctx.call.trusted(check.role):
+        found = [p.type for p in pii_in(u, ctx.call.language) if p.type in check.types]
+        # A stored analysis has its numbers masked: what was found before still counts.
+        found = found or [
+            kind
+            for kind, role, start, end in ctx.call.recorded_pii
+            if kind in check.types and role == u.role and start < u.end and end > u.start
+        ]
+        spans += [(u, kind) for kind in found]
     if not spans:
         return _finding(check, "passed", "no full personal number read out")
     evidence = [
-        Evidence(u.role, round(u.start, 3), round(u.end, 3), u.text_normalized, p.type, 1.0) for u, p in spans
+        Evidence(u.role, round(u.start, 3), round(u.end, 3), u.text_normalized, kind, 1.0)
+        for u, kind in spans
     ]
     return _finding(
         check,
         "failed",
-        f"{len(spans)} full number(s) read out: {', '.join(p.type for _, p in spans)}",
+        f"{len(spans)} full number(s) read out: {', '.join(kind for _, kind in spans)}",
         evidence,
     )
 

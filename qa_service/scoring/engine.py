@@ -30,7 +30,8 @@ def score_analysis(
     redacted, pii = redact_analysis(data, settings.pii.keep_last)
     out = redacted if settings.pii.mask else dict(data)
     out.update(score_to_dict(result))
-    out["pii"] = pii
+    # Re-scoring a stored (masked) analysis finds no numbers in its texts: keep those found before.
+    out["pii"] = pii + [p for p in data.get("pii") or [] if p not in pii]
     if settings.pii.mask:
         out["findings"] = _mask_findings(out["findings"], settings.pii.keep_last)
     return out

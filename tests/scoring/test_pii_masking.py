@@ -64,3 +64,22 @@ def test_redact_analysis_masks_every_text_and_lists_the_pii():
         assert utt["text_normalized"].count("*") == 7
         assert "".join(w["text"] for w in utt["words"]).count("*") == 7
     assert data["utterances"][0]["text"].endswith("四五零九")  # the input is not modified
+
+
+def test_rescoring_a_masked_analysis_keeps_the_disclosure_and_the_pii_spans(zh_rubric):
+    from qa_service.config import Settings
+    from qa_service.scoring.dialogue import parse_dialogue
+    from qa_service.scoring.engine import score_analysis
+
+    data = parse_dialogue(
+        "agent: 您好，请问有什么可以帮您\ncustomer: 我查一下订单\nagent: 您的身份证号是一一零一零五一九九零零三零七一二三四\n",
+        "zh",
+    )
+    first = score_analysis(data, Settings(), zh_rubric)
+    assert "一二三四" in first["utterances"][2]["text"] and "零五一九" not in first["utterances"][2]["text"]
+    again = score_analysis(first, Settings(), zh_rubric)
+    status = {f["check_id"]: f["status"] for f in again["findings"]}
+    assert status["pii_disclosure"] == "failed"
+    assert again["pii"] == first["pii"] and [p["type"] for p in again["pii"]] == ["id_card"]
+    clean = score_analysis(parse_dialogue("agent: 您好\n", "zh"), Settings(), zh_rubric)
+    assert {f["check_id"]: f["status"] for f in clean["findings"]}["pii_disclosure"] == "passed"
