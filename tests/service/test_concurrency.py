@@ -107,3 +107,36 @@ def test_a_worker_killed_mid_call_leaves_the_call_to_finish_after_restart(tmp_pa
         assert status() == ("done", 2)
         body = client.get(f"/v1/calls/{call_id}", headers=auth(keys["admin"])).json()
         assert body["score"] is not None and body["findings"]
+
+
+def test_sigterm_makes_a_worker_give_its_call_back(tmp_path, db_url, keys):
+    import signal
+
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from qa_service.service import prepare
+
+    settings = service_settings(tmp_path, db_url, poll_interval_s=0.2)
+    prepare(settings)
+    with TestClient(create_app(settings)) as client:
+        call_id = client.post(
+            "/v1/calls",
+            headers=auth(keys["uploader"]),
+            files={"audio": ("a.wav", CLIP.read_bytes(), "audio/wav")},
+            data={"metadata": metadata("term-1")},
+        ).json()["id"]
+        worker = start_worker(settings)
+        try:
+            deadline = time.monotonic() + 120
+            while (
+                client.get(f"/v1/calls/{call_id}", headers=auth(keys["admin"])).json()["status"] != "running"
+            ):
+                assert time.monotonic() < deadline and worker.poll() is None
+                time.sleep(0.1)
+            worker.send_signal(signal.SIGTERM)
+            assert worker.wait(60) == 0
+        finally:
+            worker.kill()
+        body = client.get(f"/v1/calls/{call_id}", headers=auth(keys["admin"])).json()
+        assert (body["status"], body["attempts"]) in {("queued", 0), ("done", 1)}  # released, or finished

@@ -96,3 +96,10 @@ def test_agents_are_listed_created_and_updated(client, keys):
         {"agent_id": "B7", "name": "李雷", "team": "二组"}
     ]
     assert client.post("/v1/agents", headers=sup, json={"agent_id": ""}).status_code == 422
+
+
+def test_the_first_admin_key_is_made_once(settings):
+    from qa_service.service import first_admin_key
+
+    assert first_admin_key(settings) is not None
+    assert first_admin_key(settings) is None
