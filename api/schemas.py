@@ -113,7 +113,10 @@ class CallSummary(CallStatusOut):
     language: str
     queue: str | None
     duration_s: float
-    score: float | None
+    score: float | None = Field(description="the machine score")
+    human_score: float | None = Field(description="the reviewers' score, once reviewed")
+    provenance: Literal["machine", "human_reviewed"]
+    effective_score: float | None = Field(description="the score in force: human once reviewed")
     flagged: bool | None
     flag_reasons: list[str] | None
 
@@ -295,3 +298,95 @@ class DeliveryOut(BaseModel):
     last_error: str | None
     created_at: datetime
     delivered_at: datetime | None
+
+
+class DecisionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    check_id: str
+    machine_status: str
+    decision: Literal["confirm", "overturn"]
+    reason: str | None
+
+
+class ReviewOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    call_id: str
+    reviewer_id: int
+    version: int
+    human_score: float
+    computed_score: float | None
+    comment: str | None
+    manual_findings: list[dict[str, Any]]
+    decisions: list[DecisionOut]
+    created_at: datetime
+
+
+class ReviewItemOut(BaseModel):
+    id: int
+    call_id: str
+    reasons: list[str]
+    priority: int
+    status: Literal["open", "assigned", "done"]
+    assigned_to: int | None
+    assigned_at: datetime | None
+    created_at: datetime
+    call: CallSummary
+
+
+class AssignIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"example": {"mode": "even", "reviewer_ids": [3, 4], "daily_cap": 40}},
+    )
+    mode: Literal["even", "explicit"] = "even"
+    reviewer_ids: list[int] = Field(min_length=1)
+    item_ids: list[int] = Field(
+        default_factory=list, description="explicit mode: these items, to the one reviewer"
+    )
+    daily_cap: int | None = Field(default=None, ge=1, description="default: settings")
+
+
+class DisputeIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {"call_id": "5f0c…", "check_id": "forbidden_expressions", "reason": "客户原话"}
+        },
+    )
+    call_id: str
+    check_id: str
+    reason: str = Field(min_length=1, max_length=5000)
+
+
+class DisputeResolveIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"example": {"upheld": True, "resolution": "复核属实"}}
+    )
+    upheld: bool
+    resolution: str = Field(min_length=1, max_length=5000)
+
+
+class DisputeOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    call_id: str
+    check_id: str
+    reason: str
+    opened_by: int
+    opened_at: datetime
+    status: Literal["open", "upheld", "rejected"]
+    resolved_by: int | None
+    resolution: str | None
+    resolved_at: datetime | None
+
+
+class AuditOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    entity: str
+    entity_id: str
+    detail: dict[str, Any]

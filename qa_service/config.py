@@ -116,6 +116,13 @@ class ServiceSettings(BaseModel):
     )
 
 
+class ReviewSettings(BaseModel):
+    daily_cap: int = Field(default=40, ge=1, description="calls assigned to one reviewer per day")
+    dispute_window_days: float = Field(
+        default=7, gt=0, description="how long after scoring a finding may be disputed"
+    )
+
+
 class Settings(BaseSettings):
     """Environment variables use the prefix ``QA_`` and ``__`` for nesting (``QA_ASR__BEAM_SIZE``)."""
 
@@ -140,6 +147,7 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL (default: SQLite in the data directory)"
     )
     service: ServiceSettings = ServiceSettings()
+    review: ReviewSettings = ReviewSettings()
 
     @property
     def db_url(self) -> str:

@@ -28,6 +28,7 @@ from qa_service.db.session import get_engine, session_scope
 from qa_service.db.tables import Call, CallCheck, StageTiming, utcnow
 from qa_service.errors import AudioError, LayoutError, QAError
 from qa_service.ingest import AGENT_CHANNEL
+from qa_service.reviews.queue import enqueue_flagged
 from qa_service.scoring.schema import RubricError
 from qa_service.storage import RecordingStore
 from qa_service.webhooks import deliver_due, enqueue_for_call
@@ -195,6 +196,7 @@ def _store_result(
         session.add_all(
             StageTiming(call_id=call_id, stage=stage, seconds=seconds) for stage, seconds in timings.items()
         )
+        enqueue_flagged(session, call)
         enqueue_for_call(session, call)
     log.info("call done", extra={"call_id": call_id, "timings": timings})
     return Outcome(call_id, "done")

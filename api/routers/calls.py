@@ -19,6 +19,8 @@ from qa_service.db.calls import CallFilters, list_calls
 from qa_service.db.tables import Call
 from qa_service.errors import ConflictError, NotFoundError, QAError, UploadTooLargeError
 from qa_service.ingest import accept_upload, parse_metadata
+from qa_service.reviews.queue import enqueue_flagged
+from qa_service.reviews.workflow import effective_score
 from qa_service.storage import RecordingStore
 
 router = APIRouter(prefix="/v1/calls", tags=["calls"], responses=schemas.ERRORS)
@@ -69,6 +71,9 @@ def summary(call: Call) -> schemas.CallSummary:
         queue=call.queue,
         duration_s=call.duration_s,
         score=call.score_total,
+        human_score=call.human_score,
+        provenance=call.provenance,  # type: ignore[arg-type]
+        effective_score=effective_score(call),
         flagged=call.flagged,
         flag_reasons=call.flag_reasons,
     )
@@ -284,4 +289,5 @@ def rescore_call(
     row = rubrics.get(session, body.rubric_id, body.version)
     scored = score_analysis(call.result, settings, rubrics.loaded(row))
     apply_score(session, call, scored, row.id)
+    enqueue_flagged(session, call)
     return detail(call)

@@ -66,6 +66,8 @@ class ApiKey(Base):
     name: Mapped[str] = mapped_column(String(100))
     webhook_url: Mapped[str | None] = mapped_column(String(2000))
     webhook_secret: Mapped[str | None] = mapped_column(String(100))
+    # Supervisors and reviewers may be scoped to one team (None: every team).
+    team: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
 
@@ -147,6 +149,10 @@ class Call(Base):
     flagged: Mapped[bool | None] = mapped_column(Boolean, index=True)
     flag_reasons: Mapped[list[Any] | None]
     transcript_text: Mapped[str | None] = mapped_column(Text)
+    # After QA review: the reviewer's score; `provenance` says which score is in force.
+    human_score: Mapped[float | None] = mapped_column(Float)
+    provenance: Mapped[str] = mapped_column(String(20), default="machine", server_default="machine")
+    reviewed_at: Mapped[datetime | None]
 
     agent: Mapped[Agent] = relationship(lazy="selectin")
     rubric: Mapped[Rubric | None] = relationship(lazy="selectin")
@@ -196,3 +202,124 @@ class WebhookDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[datetime | None]
+
+
+class ReviewItem(Base):
+    """The review queue: a flagged or spot-check-sampled call waiting for (or under) review."""
+
+    __tablename__ = "review_items"
+    __table_args__ = (Index("ix_review_items_open", "status", "priority", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), unique=True)
+    reasons: Mapped[list[Any]] = mapped_column(default=list)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | assigned | done
+    assigned_to: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"), index=True)
+    assigned_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    done_at: Mapped[datetime | None]
+
+    call: Mapped[Call] = relationship(lazy="selectin")
+
+
+class Review(Base):
+    """One submitted review of a call; a later submission by the same reviewer is a new version."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    human_score: Mapped[float] = mapped_column(Float)
+    computed_score: Mapped[float | None] = mapped_column(Float)
+    comment: Mapped[str | None] = mapped_column(Text)
+    manual_findings: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    decisions: Mapped[list[ReviewDecision]] = relationship(
+        lazy="selectin", order_by="ReviewDecision.check_id"
+    )
+
+
+class ReviewDecision(Base):
+    __tablename__ = "review_decisions"
+    __table_args__ = (Index("ix_review_decisions_check", "check_id", "decision"),)
+
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"), primary_key=True)
+    check_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    machine_status: Mapped[str] = mapped_column(String(20))
+    decision: Mapped[str] = mapped_column(String(16))  # confirm | overturn
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Dispute(Base):
+    __tablename__ = "disputes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    check_id: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    opened_by: Mapped[int] = mapped_column(ForeignKey("api_keys.id"))
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open | upheld | rejected
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))
+    resolution: Mapped[str | None] = mapped_column(Text)
+    resolved_at: Mapped[datetime | None]
+
+
+class SpotCheckPlan(Base):
+    __tablename__ = "spot_check_plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    spec: Mapped[dict[str, Any]]
+    scheduled: Mapped[bool] = mapped_column(Boolean, default=False)
+    next_run_at: Mapped[datetime | None]
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[int] = mapped_column(ForeignKey("api_keys.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SpotCheckRun(Base):
+    __tablename__ = "spot_check_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("spot_check_plans.id"), index=True)
+    seed: Mapped[int] = mapped_column(Integer)
+    period: Mapped[str] = mapped_column(String(16))
+    period_start: Mapped[datetime]
+    period_end: Mapped[datetime]
+    triggered_by: Mapped[str] = mapped_column(String(100))  # a key name, or "schedule"
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SpotCheckPick(Base):
+    """Audit of a sampled call: which plan, run (seed) and stratum chose it, and its weight."""
+
+    __tablename__ = "spot_check_picks"
+
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("spot_check_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(String(200), index=True)
+    stratum: Mapped[str] = mapped_column(String(300))
+    stratum_population: Mapped[int] = mapped_column(Integer)
+    stratum_sampled: Mapped[int] = mapped_column(Integer)
+
+
+class AuditEntry(Base):
+    """Who changed what, when: reviews, decisions, disputes, plans, assignments."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(60))
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from qa_service.scoring.call import CallFacts
 from qa_service.scoring.checks import CHECKS, Context
@@ -49,6 +50,41 @@ def score_call(call: CallFacts, loaded: LoadedRubric, sentence_model: Path | Non
     by_id = {check.id: CHECKS[check.kind](check, ctx) for check in _order(rubric)}
     findings = tuple(by_id[c.id] for c in rubric.checks)
 
+    total, categories, reasons, passed = aggregate(findings, rubric)
+    return CallScore(
+        rubric_id=rubric.id,
+        rubric_version=rubric.version,
+        rubric_sha256=loaded.sha256,
+        total=total,
+        categories=categories,
+        findings=findings,
+        flagged=bool(reasons),
+        flag_reasons=tuple(reasons),
+        passed=passed,
+    )
+
+
+class Verdict(Protocol):
+    @property
+    def check_id(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def points(self) -> float: ...
+    @property
+    def needs_review(self) -> bool: ...
+
+
+def aggregate(
+    findings: Sequence[Verdict], rubric: Rubric
+) -> tuple[float | None, dict[str, float | None], list[str], bool]:
+    """Total, category scores, flag reasons and pass/fail from check verdicts.
+
+    Used for machine scoring and again when reviewers overturn verdicts."""
     categories: dict[str, float | None] = {}
     weighted, weights = 0.0, 0.0
     for category in rubric.categories:
@@ -73,17 +109,8 @@ def score_call(call: CallFacts, loaded: LoadedRubric, sentence_model: Path | Non
         reasons.append("below_threshold")
     if any(f.needs_review and f.status != "not_applicable" for f in findings):
         reasons.append("needs_review")
-    return CallScore(
-        rubric_id=rubric.id,
-        rubric_version=rubric.version,
-        rubric_sha256=loaded.sha256,
-        total=total,
-        categories=categories,
-        findings=findings,
-        flagged=bool(reasons),
-        flag_reasons=tuple(reasons),
-        passed=total is not None and total >= rubric.pass_threshold and not critical,
-    )
+    passed = total is not None and total >= rubric.pass_threshold and not critical
+    return total, categories, reasons, passed
 
 
 def score_to_dict(result: CallScore) -> dict[str, Any]:
