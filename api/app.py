@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request, Response
 
 from api import errors
 from api.metrics import registry_for
-from api.routers import agents, calls, health, keys, reviews, rubrics
+from api.routers import agents, assessments, calls, health, keys, reviews, rubrics, spotchecks
 from qa_service import __version__
 from qa_service.config import Settings
 from qa_service.logs import request_id
@@ -32,7 +32,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.registry = registry_for(settings.db_url)
     errors.install(app)
-    for module in (calls, reviews, rubrics, agents, keys, health):
+    for module in (calls, reviews, spotchecks, assessments, rubrics, agents, keys, health):
         app.include_router(module.router)
 
     @app.middleware("http")

@@ -30,6 +30,7 @@ from qa_service.errors import AudioError, LayoutError, QAError
 from qa_service.ingest import AGENT_CHANNEL
 from qa_service.reviews.queue import enqueue_flagged
 from qa_service.scoring.schema import RubricError
+from qa_service.spotchecks.plans import run_due_plans
 from qa_service.storage import RecordingStore
 from qa_service.webhooks import deliver_due, enqueue_for_call
 
@@ -38,6 +39,7 @@ log = logging.getLogger("qa_service.worker")
 # Stages in the order the pipeline reports them; a failure is charged to the one after the last
 # reported (model loading and language detection run inside 'detect_speech'..'transcribe').
 STAGES = ("decode", "detect_speech", "transcribe", "assign_roles", "measure_pacing", "score", "store")
+_PLAN_CHECK_INTERVAL_S = 60.0
 # Errors no retry can fix: the recording itself, its layout, the rubric.
 PERMANENT_ERRORS: tuple[type[QAError], ...] = (AudioError, LayoutError, RubricError)
 
@@ -289,8 +291,13 @@ def run_worker(settings: Settings, stop: threading.Event, *, max_calls: int | No
     worker_id = new_worker_id()
     log.info("worker started", extra={"worker": worker_id})
     processed = 0
+    plans_checked = 0.0
     while not stop.is_set() and (max_calls is None or processed < max_calls):
         try:
+            if time.monotonic() - plans_checked > _PLAN_CHECK_INTERVAL_S:
+                plans_checked = time.monotonic()
+                with session_scope(settings.db_url) as session:
+                    run_due_plans(session)
             deliver_due(settings)
             call_id = claim_next(settings, worker_id)
         except Exception:

@@ -95,7 +95,7 @@ def assign_items(
         return {str(k): v for k, v in given.items()}
     [reviewer] = body.reviewer_ids[:1]
     for item_id in body.item_ids:
-        queue.assign(session, queue.get_item(session, item_id), reviewer, cap, by)
+        queue.assign(session, queue.get_item(session, item_id), reviewer, cap, by, reopen=True)
     return {str(reviewer): body.item_ids}
 
 

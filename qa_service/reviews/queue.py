@@ -108,12 +108,17 @@ def _reviewer(session: Session, key_id: int) -> ApiKey:
     return key
 
 
-def assign(session: Session, item: ReviewItem, reviewer_id: int, daily_cap: int, by: str) -> ReviewItem:
-    """Give one item to one reviewer, unless it is taken or the reviewer's day is full."""
+def assign(
+    session: Session, item: ReviewItem, reviewer_id: int, daily_cap: int, by: str, *, reopen: bool = False
+) -> ReviewItem:
+    """Give one item to one reviewer, unless it is taken or the reviewer's day is full.
+
+    ``reopen`` (a supervisor's explicit assignment) gives a reviewed call to another reviewer too:
+    calls reviewed by several reviewers are what calibration measures."""
     _reviewer(session, reviewer_id)
-    if item.status == "done":
+    if item.status == "done" and not reopen:
         raise ConflictError(f"review item {item.id} is done")
-    if item.assigned_to is not None and item.assigned_to != reviewer_id:
+    if item.status == "assigned" and item.assigned_to != reviewer_id:
         raise ConflictError(f"review item {item.id} is assigned to someone else")
     if item.assigned_to != reviewer_id and _assigned_today(session, reviewer_id) >= daily_cap:
         raise ConflictError(f"the reviewer reached the daily cap of {daily_cap} calls")
