@@ -26,6 +26,23 @@ ROUTES = [
     ("PUT", "/v1/webhook", {"uploader", "admin"}),
     ("DELETE", "/v1/webhook", {"uploader", "admin"}),
     ("GET", "/v1/webhook/deliveries", {"uploader", "reviewer", "supervisor", "admin"}),
+    ("GET", "/v1/review-queue", {"reviewer", "supervisor", "admin"}),
+    ("POST", "/v1/review-queue/assign", {"supervisor", "admin"}),
+    ("POST", "/v1/review-queue/999999/claim", {"reviewer", "supervisor", "admin"}),
+    ("GET", "/v1/calls/{id}/reviews", {"reviewer", "supervisor", "admin"}),
+    ("POST", "/v1/calls/{id}/reviews", {"reviewer", "supervisor", "admin"}),
+    ("GET", "/v1/disputes", {"reviewer", "supervisor", "admin"}),
+    ("POST", "/v1/disputes", {"supervisor", "admin"}),
+    ("POST", "/v1/disputes/999999/resolve", {"reviewer", "supervisor", "admin"}),
+    ("GET", "/v1/audit", {"supervisor", "admin"}),
+    ("GET", "/v1/spot-check-plans", {"reviewer", "supervisor", "admin"}),
+    ("POST", "/v1/spot-check-plans", {"supervisor", "admin"}),
+    ("POST", "/v1/spot-check-plans/999999/run", {"supervisor", "admin"}),
+    ("GET", "/v1/spot-checks", {"reviewer", "supervisor", "admin"}),
+    ("GET", "/v1/spot-checks/999999/statistics", {"reviewer", "supervisor", "admin"}),
+    ("GET", "/v1/calibration", {"supervisor", "admin"}),
+    ("GET", "/v1/assessments?period=2026-11", {"supervisor", "admin"}),
+    ("GET", "/v1/agents/A1024/scorecard?period=2026-11", {"supervisor", "admin"}),
 ]
 
 
@@ -50,6 +67,18 @@ def _request(client, method, path, key, call_id):
         kwargs["json"] = {"role": "reviewer"}
     elif path == "/v1/webhook" and method == "PUT":
         kwargs["json"] = {"url": "http://127.0.0.1:9/hook"}
+    elif path == "/v1/review-queue/assign":
+        kwargs["json"] = {"mode": "even", "reviewer_ids": [1]}
+    elif path.endswith("/reviews") and method == "POST":
+        kwargs["json"] = {"human_score": 90}
+    elif path == "/v1/disputes" and method == "POST":
+        kwargs["json"] = {"call_id": call_id, "check_id": "greeting", "reason": "x"}
+    elif path.endswith("/resolve"):
+        kwargs["json"] = {"upheld": False, "resolution": "x"}
+    elif path == "/v1/spot-check-plans" and method == "POST":
+        kwargs["json"] = {"name": "p", "spec": {"count": 1}}
+    elif path.endswith("/run"):
+        kwargs["json"] = {}
     return client.request(method, path, **kwargs)
 
 
