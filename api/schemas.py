@@ -80,22 +80,21 @@ class RubricRef(BaseModel):
     sha256: str
 
 
+_STATUS_EXAMPLE: dict[str, Any] = {
+    "id": "5f0c6f1e9b8d4c47a1e2d3c4b5a69788",
+    "external_id": "pbx-20261123-000123",
+    "status": "done",
+    "attempts": 1,
+    "error": None,
+    "created_at": "2026-11-23T09:30:02Z",
+    "finished_at": "2026-11-23T09:30:14Z",
+}
+
+
 class CallStatusOut(BaseModel):
     """What an uploader may read: the processing status of its own upload."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "example": {
-                "id": "5f0c6f1e9b8d4c47a1e2d3c4b5a69788",
-                "external_id": "pbx-20261123-000123",
-                "status": "done",
-                "attempts": 1,
-                "error": None,
-                "created_at": "2026-11-23T09:30:02Z",
-                "finished_at": "2026-11-23T09:30:14Z",
-            }
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"example": _STATUS_EXAMPLE})
     id: str
     external_id: str
     status: CallStatus
@@ -125,13 +124,10 @@ class CallDetail(CallSummary):
     model_config = ConfigDict(
         json_schema_extra={
             "example": {
-                "id": "5f0c6f1e9b8d4c47a1e2d3c4b5a69788",
-                "external_id": "pbx-20261123-000123",
-                "status": "done",
-                "attempts": 1,
-                "error": None,
-                "created_at": "2026-11-23T09:30:02Z",
-                "finished_at": "2026-11-23T09:30:14Z",
+                **_STATUS_EXAMPLE,
+                "human_score": None,
+                "provenance": "machine",
+                "effective_score": 92.5,
                 "agent": {"agent_id": "A1024", "name": "王丽", "team": "售后一组"},
                 "started_at": "2026-11-23T09:12:00+08:00",
                 "direction": "inbound",

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import hashlib
+import signal
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import httpx
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from api.app import create_app
+from qa_service.config import Settings
 from qa_service.db.session import session_scope
 from qa_service.db.tables import Call
+from qa_service.service import prepare
 from tests.conftest import SAMPLES
-from tests.service.conftest import auth, metadata, service_settings
+from tests.service.conftest import auth, metadata, service_settings, upload
 from tests.service.live import live_server, start_worker
 
 CLIP = SAMPLES / "zh-dev-11-cut.wav"
@@ -62,22 +69,18 @@ def test_fifty_parallel_uploads_lose_and_duplicate_nothing(client, keys, setting
     assert list((settings.data_dir / "staging").iterdir()) == []
 
 
-def test_a_worker_killed_mid_call_leaves_the_call_to_finish_after_restart(tmp_path, db_url, keys):
-    from qa_service.service import prepare
-
-    settings = service_settings(tmp_path, db_url, lease_s=3, poll_interval_s=0.2)
+@contextmanager
+def _service(tmp_path, db_url, **service) -> Iterator[tuple[Settings, TestClient]]:
+    """A client on the test's database with these service settings (short leases, fast polls)."""
+    settings = service_settings(tmp_path, db_url, **service)
     prepare(settings)
-    from fastapi.testclient import TestClient
-
-    from api.app import create_app
-
     with TestClient(create_app(settings)) as client:
-        call_id = client.post(
-            "/v1/calls",
-            headers=auth(keys["uploader"]),
-            files={"audio": ("a.wav", CLIP.read_bytes(), "audio/wav")},
-            data={"metadata": metadata("kill-1")},
-        ).json()["id"]
+        yield settings, client
+
+
+def test_a_worker_killed_mid_call_leaves_the_call_to_finish_after_restart(tmp_path, db_url, keys):
+    with _service(tmp_path, db_url, lease_s=3, poll_interval_s=0.2) as (settings, client):
+        call_id = upload(client, keys["uploader"], CLIP, metadata("kill-1")).json()["id"]
 
         def status() -> tuple[str, int]:
             body = client.get(f"/v1/calls/{call_id}", headers=auth(keys["admin"])).json()
@@ -110,22 +113,8 @@ def test_a_worker_killed_mid_call_leaves_the_call_to_finish_after_restart(tmp_pa
 
 
 def test_sigterm_makes_a_worker_give_its_call_back(tmp_path, db_url, keys):
-    import signal
-
-    from fastapi.testclient import TestClient
-
-    from api.app import create_app
-    from qa_service.service import prepare
-
-    settings = service_settings(tmp_path, db_url, poll_interval_s=0.2)
-    prepare(settings)
-    with TestClient(create_app(settings)) as client:
-        call_id = client.post(
-            "/v1/calls",
-            headers=auth(keys["uploader"]),
-            files={"audio": ("a.wav", CLIP.read_bytes(), "audio/wav")},
-            data={"metadata": metadata("term-1")},
-        ).json()["id"]
+    with _service(tmp_path, db_url, poll_interval_s=0.2) as (settings, client):
+        call_id = upload(client, keys["uploader"], CLIP, metadata("term-1")).json()["id"]
         worker = start_worker(settings)
         try:
             deadline = time.monotonic() + 120
