@@ -46,6 +46,7 @@ def facts_from_dict(data: dict[str, Any]) -> CallFacts:
             avg_logprob=float(u.get("avg_logprob") or 0.0),
             language=u.get("language", data.get("language", "zh")),
             suspect=u.get("suspect"),
+            role_confidence=u.get("role_confidence"),
         )
         for u in data["utterances"]
     )
