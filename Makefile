@@ -42,6 +42,8 @@ eval: install
 	$(BIN)/qa-service eval facts $(SHARED)/corpus/zh-dev
 	$(BIN)/qa-service eval transcripts $(SHARED)/corpus/en-dev
 	$(BIN)/qa-service eval transcripts $(SHARED)/eval/real
+	$(BIN)/qa-service eval diarization $(SHARED)/corpus/zh-dev
+	$(BIN)/qa-service eval diarization $(SHARED)/eval/real/en
 
 bench: install
 	$(BIN)/qa-service bench samples/

@@ -110,10 +110,13 @@ class DiarizationSettings(BaseModel):
     num_speakers: int | None = Field(default=None, ge=1)
     min_speakers: int = Field(default=2, ge=1, description="calls have two parties")
     max_speakers: int = Field(default=2, ge=1)
-    segmentation_step: float = Field(default=0.5, gt=0, le=1, description="share of the 10 s window")
+    segmentation_step: float = Field(default=0.6, gt=0, le=1, description="share of the 10 s window")
     segmentation_batch_size: int = Field(default=16, ge=1)
     embedding_batch_size: int = Field(default=16, ge=1)
     embedding_exclude_overlap: bool = False
+    embedding_max_s: float = Field(
+        default=3.0, ge=0, description="first stage: embed at most this much of a speaker's chunk (0: all)"
+    )
     clustering_method: Literal["average", "centroid", "complete", "median", "single", "ward", "weighted"] = (
         "centroid"
     )
@@ -123,7 +126,7 @@ class DiarizationSettings(BaseModel):
     # Second stage (see backends/pyannote.py): CAM++ windows re-label the pipeline's speakers.
     refine: bool = True
     refine_window_s: float = Field(default=1.5, gt=0)
-    refine_step_s: float = Field(default=0.75, gt=0)
+    refine_step_s: float = Field(default=1.0, gt=0)
     refine_min_window_s: float = Field(default=0.5, ge=0)
     refine_keep_margin: float = Field(
         default=0.1,

@@ -13,8 +13,10 @@ per process and configuration.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
+import io
 import itertools
 import math
 import warnings
@@ -61,7 +63,7 @@ class CamppEmbedding:
     metric = "cosine"
     min_num_samples = 400 * 16  # 0.4 s
 
-    def __init__(self, weights: Path, device: str = "cpu") -> None:
+    def __init__(self, weights: Path, device: str = "cpu", max_frames: int = 0) -> None:
         import torch
 
         from qa_service.backends.campplus import CAMPPlus
@@ -71,6 +73,7 @@ class CamppEmbedding:
         model = CAMPPlus(feat_dim=80, embedding_size=self.dimension)
         model.load_state_dict(torch.load(str(weights), map_location="cpu", weights_only=True))
         self.model = model.eval().to(self.device)
+        self.max_frames = max_frames  # > 0: longer selections are cut to their middle (speed)
 
     def to(self, device: Any) -> CamppEmbedding:
         self.device = device
@@ -115,7 +118,11 @@ class CamppEmbedding:
                 keep = mask[index] > 0.5
             if int(keep.sum()) == 0:
                 continue
-            out[i] = self.embed_features(feats[keep])
+            selected = feats[keep]
+            if self.max_frames and selected.shape[0] > self.max_frames:
+                lo = (selected.shape[0] - self.max_frames) // 2
+                selected = selected[lo : lo + self.max_frames]
+            out[i] = self.embed_features(selected)
         return out
 
 
@@ -159,7 +166,9 @@ def _bundled_pipeline(settings: DiarizationSettings) -> Any:
                 batch_size=settings.segmentation_batch_size,
             )
             self.segmentation = ParamDict(min_duration_off=Uniform(0.0, 1.0))
-            self._embedding = CamppEmbedding(embedding_path, settings.device)
+            self._embedding = CamppEmbedding(
+                embedding_path, settings.device, int(settings.embedding_max_s * 100)
+            )
             self._audio = Audio(sample_rate=SAMPLE_RATE, mono="downmix")
             self.clustering = AgglomerativeClustering(metric="cosine")
             self._expects_num_speakers = False
@@ -196,7 +205,7 @@ class PyannoteDiarizer:
     speaker map. segmentation-3.0 separates speakers only inside its 10 s window and, on
     narrow-band calls with two similar voices, often keeps both in one local speaker, which no
     clustering can undo (47 % DER on one zh-dev call). So the second stage re-labels: inside each
-    of the pipeline's one-speaker stretches, CAM++ embeds sliding windows (1.5 s, step 0.75 s),
+    of the pipeline's one-speaker stretches, CAM++ embeds sliding windows (1.5 s, step 1 s),
     spectral clustering groups the windows into speakers, and each window's label holds up to the
     midpoints with its neighbours. Stretches too short for a window keep the pipeline's speaker
     unless their own embedding clearly says otherwise. Pauses between two stretches of one speaker
@@ -242,12 +251,15 @@ class PyannoteDiarizer:
         if num_speakers is None and min_speakers is None and max_speakers is None:
             num_speakers, min_speakers, max_speakers = s.num_speakers, s.min_speakers, s.max_speakers
         waveform = torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)).unsqueeze(0)
-        output = self.pipeline(
-            {"waveform": waveform, "sample_rate": SAMPLE_RATE, "uri": "call"},
-            num_speakers=num_speakers,
-            min_speakers=min_speakers,
-            max_speakers=max_speakers,
-        )
+        # pyannote's clustering prints hints to stdout, which carries `analyze --json` output.
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            output = self.pipeline(
+                {"waveform": waveform, "sample_rate": SAMPLE_RATE, "uri": "call"},
+                num_speakers=num_speakers,
+                min_speakers=min_speakers,
+                max_speakers=max_speakers,
+            )
         full = getattr(output, "speaker_diarization", output)
         exclusive = getattr(output, "exclusive_speaker_diarization", None)
         first_turns = _turns(full)
