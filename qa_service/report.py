@@ -26,6 +26,7 @@ def _utterance(u: Utterance) -> dict[str, Any]:
         ],
         "avg_logprob": _r(u.avg_logprob),
         "suspect": u.suspect,
+        "role_confidence": _r(u.role_confidence),
         **(
             {"language_id": {"language": u.language_id[0], "prob": _r(u.language_id[1])}}
             if u.language_id is not None
@@ -38,6 +39,26 @@ def _loudness(level: Loudness) -> dict[str, float | None]:
     return {"mean": _r(level.mean_dbfs, 1), "p95": _r(level.p95_dbfs, 1), "max": _r(level.max_dbfs, 1)}
 
 
+def _roles(analysis: CallAnalysis) -> dict[str, Any] | None:
+    a = analysis.roles
+    if a is None:
+        return None
+    return {
+        "method": a.method,
+        "confidence": _r(a.confidence),
+        **({"agreement": _r(a.agreement)} if a.agreement is not None else {}),
+        "speakers": {
+            speaker: {
+                "role": role,
+                "agent_score": _r(a.evidence[speaker].score) if speaker in a.evidence else None,
+                "evidence": a.evidence[speaker].features if speaker in a.evidence else {},
+            }
+            for speaker, role in a.roles.items()
+        },
+        "warnings": list(a.warnings),
+    }
+
+
 def analysis_to_dict(analysis: CallAnalysis) -> dict[str, Any]:
     t, m = analysis.transcript, analysis.metrics
     return {
@@ -46,6 +67,9 @@ def analysis_to_dict(analysis: CallAnalysis) -> dict[str, Any]:
         "language": t.language,
         "layout": t.layout,
         "audio": analysis.audio,
+        "roles": _roles(analysis),
+        "needs_review": bool(analysis.review_reasons),
+        "review_reasons": list(analysis.review_reasons),
         "utterances": [_utterance(u) for u in t.utterances],
         "metrics": {
             "agent_speech_rate": _r(m.speech_rate["agent"], 1),
@@ -65,6 +89,9 @@ def analysis_to_dict(analysis: CallAnalysis) -> dict[str, Any]:
                 "count": m.response_latency.count,
             },
             "loudness_dbfs": {r: _loudness(v) for r, v in m.loudness.items()},
+            "reliability": {
+                k: {"method": v.method, "confidence": _r(v.confidence)} for k, v in m.reliability.items()
+            },
         },
         "timings": {k: _r(v) for k, v in analysis.timings.items()},
     }
@@ -118,10 +145,14 @@ def render_report(
     """The readable report; ``shown`` are the utterances to print (masked), default all as analysed."""
     t, m = analysis.transcript, analysis.metrics
     unit = "words/min" if m.speech_rate_unit == "words_per_minute" else "chars/min"
+    if t.layout == "mono" and analysis.roles is not None:
+        agent = analysis.roles.agent
+        where = f"agent is {agent} ({analysis.roles.method}, confidence {analysis.roles.confidence:.2f})"
+    else:
+        where = f"agent on channel {analysis.audio.get('agent_channel')}"
     lines = [
         f"Call {analysis.source}",
-        f"  {_fmt(analysis.duration_s, ' s')}, {t.layout}, language {t.language}, "
-        f"agent on channel {analysis.audio.get('agent_channel')}",
+        f"  {_fmt(analysis.duration_s, ' s')}, {t.layout}, language {t.language}, {where}",
         "",
         "Pacing",
         f"  speech rate   agent {_fmt(m.speech_rate['agent'])} {unit}, "
@@ -138,13 +169,22 @@ def render_report(
         lines.append(
             f"  loudness {role:<9}mean {_fmt(level.mean_dbfs, ' dBFS')}, max {_fmt(level.max_dbfs, ' dBFS')}"
         )
+    for key in ("interruptions", "loudness"):
+        rel = m.reliability.get(key)
+        if rel is not None and rel.confidence < 1.0:
+            lines.append(f"  ({key} on one mixed channel: {rel.method}, confidence {rel.confidence:.2f})")
+    warnings = [*(analysis.roles.warnings if analysis.roles else ()), *analysis.review_reasons]
+    if warnings:
+        lines.append("  warnings: " + ", ".join(warnings))
     if scored is not None:
         lines += ["", render_score(scored)]
     lines += ["", "Transcript"]
     for u in shown if shown is not None else [_utterance(u) for u in t.utterances]:
         mark = f"  (ignored: {u['suspect']})" if u["suspect"] else ""
         lines.append(
-            f"  [{_clock(u['start'])}-{_clock(u['end'])}] {_ROLE_LABEL[u['role']]} {u['text_normalized']}{mark}"
+            f"  [{_clock(u['start'])}-{_clock(u['end'])}] {_ROLE_LABEL[u['role']]}"
+            + (f" {u['speaker']}" if t.layout == "mono" else "")
+            + f" {u['text_normalized']}{mark}"
         )
     total = sum(analysis.timings.values())
     lines += ["", f"Processed in {total:.1f} s (real-time factor {total / analysis.duration_s:.2f})"]

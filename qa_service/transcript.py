@@ -62,6 +62,7 @@ class Utterance:
     avg_logprob: float
     language: str
     suspect: str | None = None
+    role_confidence: float | None = None  # how sure the role is, in [0, 1] (stereo channel map: 1.0)
     # Language identified on this utterance's own audio (None: not identified).
     language_id: tuple[str, float] | None = None
 
@@ -75,3 +76,5 @@ class Transcript:
     utterances: tuple[Utterance, ...]
     speech: dict[Role, tuple[Span, ...]] = field(default_factory=dict)
     channel_of: dict[Role, int] = field(default_factory=dict)
+    # Mono: each role's speech where nobody else talks (for loudness on the mixed channel).
+    solo_speech: dict[Role, tuple[Span, ...]] = field(default_factory=dict)

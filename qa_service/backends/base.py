@@ -40,3 +40,36 @@ class AsrBackend(Protocol):
     def transcribe(self, audio: np.ndarray, *, language: str, initial_prompt: str | None) -> AsrChunkResult:
         """Transcribe the speech in 16 kHz mono ``audio`` with word timestamps (seconds into it)."""
         ...
+
+
+@dataclass(frozen=True)
+class SpeakerTurn:
+    """A stretch of one speaker's talk; ``speaker`` is the diarizer's label (SPEAKER_00, ...)."""
+
+    start: float
+    end: float
+    speaker: str
+
+
+@dataclass(frozen=True)
+class Diarization:
+    """Who spoke when. ``turns`` may overlap (overtalk); ``exclusive`` has one speaker at a time."""
+
+    turns: tuple[SpeakerTurn, ...]
+    exclusive: tuple[SpeakerTurn, ...]
+    speakers: tuple[str, ...]
+
+
+class DiarizationBackend(Protocol):
+    name: str
+
+    def diarize(
+        self,
+        audio: np.ndarray,
+        *,
+        num_speakers: int | None = None,
+        min_speakers: int | None = None,
+        max_speakers: int | None = None,
+    ) -> Diarization:
+        """Speaker turns of 16 kHz mono ``audio`` (seconds into it); counts default to the settings."""
+        ...

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from qa_service.config import Settings
-from qa_service.errors import MonoDiarizationUnavailableError
 from qa_service.evaluation.measures import Detection, Event, match_events, relative_error
 from qa_service.evaluation.transcripts import Log, _f1, _mean, _truth_files, peak_rss_mb
 from qa_service.pipeline import run_pipeline
@@ -78,20 +77,22 @@ def compare_facts(
     }
 
 
+def _phrase_f1(totals: dict[str, Detection]) -> float | None:
+    """Pooled F1 of the phrase facts (greeting, closing, confirmation, apology, follow-up, forbidden)."""
+    pooled = sum((totals[n] for n in (*PRESENCE, "forbidden")), Detection())
+    return pooled.f1
+
+
 def eval_facts(directory: Path, settings: Settings, log: Log) -> dict[str, Any]:
     totals = {name: Detection() for name in (*PRESENCE, *EVENTS)}
     rate_errors: list[float | None] = []
     scored_calls = skipped = 0
+    by_layout: dict[str, dict[str, Detection]] = {}
     for truth_path in _truth_files(directory):
         truth = json.loads(truth_path.read_text(encoding="utf-8"))
         language = truth.get("language", "zh")
-        try:
-            analysis = run_pipeline(directory / truth["audio"], settings, language=language)
-        except MonoDiarizationUnavailableError:
-            skipped += 1
-            log(f"{truth['call_id']:<16} skipped: mono (diarization not available yet)")
-            continue
         rubric = load_rubric(default_rubric_path(language, settings.rubric_dir))
+        analysis = run_pipeline(directory / truth["audio"], settings, language=language, rubric=rubric)
         data = analysis_to_dict(analysis)
         scored = score_analysis(data, settings, rubric)
         result = compare_facts(truth, data, scored, rubric)
@@ -105,8 +106,12 @@ def eval_facts(directory: Path, settings: Settings, log: Log) -> dict[str, Any]:
         rate_errors.append(rate)
         scored_calls += 1
         wrong = [n for n, d in result.items() if d.fp or d.fn]
+        layout = data["layout"]
+        by_layout.setdefault(layout, {n: Detection() for n in totals})
+        for name, det in result.items():
+            by_layout[layout][name] = by_layout[layout][name] + det
         log(
-            f"{truth['call_id']:<16} score {scored['score']['total']}  flagged {scored['flagged']}  "
+            f"{truth['call_id']:<16} {layout:<6} score {scored['score']['total']}  flagged {scored['flagged']}  "
             + (
                 "all facts right"
                 if not wrong
@@ -122,6 +127,10 @@ def eval_facts(directory: Path, settings: Settings, log: Log) -> dict[str, Any]:
             n: {"precision": d.precision, "recall": d.recall, "f1": d.f1, "tp": d.tp, "fp": d.fp, "fn": d.fn}
             for n, d in totals.items()
         },
+        "by_layout": {
+            layout: {"f1": _phrase_f1(d), "facts": {n: det.f1 for n, det in d.items()}}
+            for layout, d in by_layout.items()
+        },
         "agent_speech_rate_error": rate_error,
         "peak_rss_mb": peak_rss_mb(),
     }
@@ -129,5 +138,8 @@ def eval_facts(directory: Path, settings: Settings, log: Log) -> dict[str, Any]:
         f"SUMMARY facts {directory.name}: {scored_calls} calls ({skipped} skipped)  "
         + "  ".join(f"{n} {_f1(d)}" for n, d in totals.items())
         + f"  agent speech-rate error {100 * (rate_error or 0):.1f}%"
+        + "".join(
+            f"  | {layout} phrase-fact F1 {_phrase_f1(d) or 0:.2f}" for layout, d in sorted(by_layout.items())
+        )
     )
     return summary

@@ -15,7 +15,7 @@ import numpy as np
 from qa_service.audio import decode_audio
 from qa_service.backends import get_asr_backend
 from qa_service.config import Settings
-from qa_service.errors import EvaluationError, MonoDiarizationUnavailableError
+from qa_service.errors import EvaluationError
 from qa_service.evaluation.measures import (
     Detection,
     ErrorCount,
@@ -95,8 +95,29 @@ def score_call(truth: dict[str, Any], analysis: CallAnalysis) -> CallScore:
             [Event(i["start"], i["start"] + i["overlap_s"], i["by"]) for i in facts["interruptions"]],
             [Event(i.start, i.start + i.overlap_s, i.by) for i in analysis.metrics.interruptions],
         ),
-        agent_channel_ok=analysis.audio.get("agent_channel") == truth.get("agent_channel"),
+        agent_channel_ok=_roles_ok(truth, analysis),
     )
+
+
+def _roles_ok(truth: dict[str, Any], analysis: CallAnalysis) -> bool:
+    """Stereo: the agent channel is right. Mono: the agent's turns went mostly to the agent role."""
+    if analysis.transcript.layout == "stereo":
+        return bool(analysis.audio.get("agent_channel") == truth.get("agent_channel"))
+    return role_accuracy(truth["turns"], analysis.transcript.utterances) >= 0.5
+
+
+def role_accuracy(turns: list[dict[str, Any]], utterances: Any) -> float:
+    """Share of the reference speech (by time) whose role the analysis got right (mono calls)."""
+    right = total = 0.0
+    for turn in turns:
+        length = turn["end"] - turn["start"]
+        total += length
+        right += sum(
+            max(0.0, min(turn["end"], u.end) - max(turn["start"], u.start))
+            for u in utterances
+            if u.role == turn["speaker"]
+        )
+    return min(1.0, right / total) if total else 1.0
 
 
 def _truth_files(directory: Path) -> list[Path]:
@@ -112,15 +133,7 @@ def eval_corpus(directory: Path, settings: Settings, log: Log) -> dict[str, Any]
     for truth_path in _truth_files(directory):
         truth = json.loads(truth_path.read_text(encoding="utf-8"))
         audio = directory / truth["audio"]
-        try:
-            analysis = run_pipeline(audio, settings, language=truth.get("language"))
-        except MonoDiarizationUnavailableError:
-            score = CallScore(
-                truth["call_id"], truth["duration_s"], skipped="mono (diarization not available yet)"
-            )
-            log(f"{score.call_id:<16} skipped: {score.skipped}")
-            scores.append(score)
-            continue
+        analysis = run_pipeline(audio, settings, language=truth.get("language"))
         score = score_call(truth, analysis)
         scores.append(score)
         log(
@@ -128,7 +141,7 @@ def eval_corpus(directory: Path, settings: Settings, log: Log) -> dict[str, Any]
             f"agent {_pct(score.errors['agent'].rate)} customer {_pct(score.errors['customer'].rate)}"
             f"  rate err agent {_pct(score.rate_error['agent'])} customer {_pct(score.rate_error['customer'])}"
             f"  dead air {_f1(score.dead_air)}  interruptions {_f1(score.interruptions)}"
-            f"  channel map {'ok' if score.agent_channel_ok else 'WRONG'}"
+            f"  {'channel map' if analysis.transcript.layout == 'stereo' else 'roles'} {'ok' if score.agent_channel_ok else 'WRONG'}"
             f"  RTF {score.rtf:.3f}  peak RSS {peak_rss_mb():.0f} MB"
         )
     return _summarise(directory.name, scores, log)

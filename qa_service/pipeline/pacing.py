@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -40,6 +40,14 @@ class Loudness:
 
 
 @dataclass(frozen=True)
+class Reliability:
+    """How a metric was measured and how far to trust it (1.0: measured per party's own channel)."""
+
+    method: str
+    confidence: float
+
+
+@dataclass(frozen=True)
 class PacingMetrics:
     speech_rate: dict[Role, float | None]
     speech_rate_unit: str
@@ -49,9 +57,45 @@ class PacingMetrics:
     interruptions: tuple[Interruption, ...]
     response_latency: Latency
     loudness: dict[Role, Loudness]
+    reliability: dict[str, Reliability] = field(default_factory=dict)
 
 
-def measure_pacing(transcript: Transcript, recording: Recording, settings: PacingSettings) -> PacingMetrics:
+# Mono: overtalk comes from the diarizer's overlapped-speech detection on one mixed channel, which
+# misses some overtalk and invents a little; loudness of each party is read where only that party
+# speaks, on a channel whose gain is shared, so it says less about the party's own line level.
+MONO_OVERLAP_FACTOR = 0.6
+MONO_LOUDNESS_FACTOR = 0.7
+
+
+def reliability(layout: str, role_confidence: float) -> dict[str, Reliability]:
+    """Method and confidence per metric; on mono every role-based metric rests on the role map."""
+    if layout == "stereo":
+        same = Reliability("per_channel", 1.0)
+        return {
+            "speech_rate": same,
+            "talk_ratio": same,
+            "dead_air": same,
+            "interruptions": Reliability("per_channel_vad_overlap", 1.0),
+            "response_latency": same,
+            "loudness": Reliability("per_channel_speech_frames", 1.0),
+        }
+    roles = round(role_confidence, 3)
+    return {
+        "speech_rate": Reliability("diarization", roles),
+        "talk_ratio": Reliability("diarization", roles),
+        "dead_air": Reliability("mixed_channel_diarization", 1.0),
+        "interruptions": Reliability("diarization_overlap", round(MONO_OVERLAP_FACTOR * roles, 3)),
+        "response_latency": Reliability("diarization", roles),
+        "loudness": Reliability("mixed_channel_solo_speech", round(MONO_LOUDNESS_FACTOR * roles, 3)),
+    }
+
+
+def measure_pacing(
+    transcript: Transcript,
+    recording: Recording,
+    settings: PacingSettings,
+    role_confidence: float = 1.0,
+) -> PacingMetrics:
     turns = {r: group_turns(transcript.speech.get(r, ()), settings.turn_max_pause_s) for r in ROLES}
     rates = {r: speech_rate(transcript, r, turns[r]) for r in ROLES}
     speaking = {r: sum(s.duration for s in transcript.speech.get(r, ())) for r in ROLES}
@@ -67,10 +111,15 @@ def measure_pacing(transcript: Transcript, recording: Recording, settings: Pacin
         ),
         response_latency=response_latency(turns["customer"], turns["agent"]),
         loudness={
-            r: measure_loudness(recording, transcript.channel_of[r], transcript.speech.get(r, ()))
+            r: measure_loudness(
+                recording,
+                transcript.channel_of[r],
+                transcript.solo_speech.get(r, transcript.speech.get(r, ())),
+            )
             for r in ROLES
             if r in transcript.channel_of
         },
+        reliability=reliability(transcript.layout, role_confidence),
     )
 
 

@@ -1,9 +1,9 @@
-"""``run_pipeline``: decode, detect speech, transcribe, assign roles, measure pacing."""
+"""``run_pipeline``: decode, detect speech, transcribe, (mono: diarize), assign roles, measure pacing."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -12,15 +12,17 @@ from typing import Any
 import numpy as np
 
 from qa_service.audio import SAMPLE_RATE, Recording, decode_audio
-from qa_service.backends import AsrBackend, get_asr_backend
+from qa_service.backends import AsrBackend, Diarization, DiarizationBackend, get_asr_backend, get_diarizer
 from qa_service.config import Settings
-from qa_service.errors import LayoutError, MonoDiarizationUnavailableError
+from qa_service.errors import LayoutError
+from qa_service.pipeline.diarize import diarize, mono_transcript
 from qa_service.pipeline.pacing import PacingMetrics, measure_pacing
 from qa_service.pipeline.roles import assign_roles
+from qa_service.pipeline.speaker_roles import RoleAssignment, RoleEvidence, check_channel_map
 from qa_service.pipeline.speech import detect_speech
 from qa_service.pipeline.transcribe import transcribe_channel
-from qa_service.text.lexicon import get_lexicon
-from qa_service.transcript import ChannelTranscript, Span, Transcript
+from qa_service.text.lexicon import Lexicon, get_lexicon
+from qa_service.transcript import ChannelTranscript, Role, Span, Transcript
 
 Hook = Callable[..., None]
 """``hook(step, artefact, completed=None, total=None)``, called after each stage."""
@@ -38,6 +40,9 @@ class CallAnalysis:
     metrics: PacingMetrics
     timings: dict[str, float]
     audio: dict[str, Any] = field(default_factory=dict)
+    roles: RoleAssignment | None = None
+    diarization: Diarization | None = None
+    review_reasons: tuple[str, ...] = ()  # e.g. role_uncertain: a reviewer should check the roles
 
 
 @contextmanager
@@ -57,19 +62,33 @@ def run_pipeline(
     language: str | None = None,
     hook: Hook | None = None,
     asr: AsrBackend | None = None,
+    diarizer: DiarizationBackend | None = None,
+    rubric: Any | None = None,
+    roles: Mapping[str, Role] | None = None,
+    agent_speaker: str | None = None,
 ) -> CallAnalysis:
-    """Analyse one recording. ``agent_channel`` overrides the file's tag and the settings."""
+    """Analyse one recording.
+
+    ``agent_channel`` overrides the file's tag and the settings (stereo). Mono recordings (and
+    stereo files holding one signal twice) are diarized; ``roles`` (speaker label to role) or
+    ``agent_speaker`` (the agent's label, everyone else a customer) force the roles the uploader
+    knows. ``rubric`` (a ``LoadedRubric``) supplies the agent phrases used as role evidence;
+    default: the language's default rubric.
+    """
     notify: Hook = hook or (lambda *a, **k: None)
     timings: dict[str, float] = {}
 
     with _timed(timings, "decode"):
         recording = decode_audio(path)
     notify("decode", recording)
-    _check_layout(recording)
-    agent = _agent_channel(recording, agent_channel, settings)
+    mono = _is_mono(recording)
+    if mono and recording.channels == 2:
+        recording = replace(recording, samples=recording.samples.mean(axis=0, keepdims=True))
+    agent = None if mono else _agent_channel(recording, agent_channel, settings)
 
     with _timed(timings, "load_models"):
         backend = asr or get_asr_backend(settings.asr, settings.models_dir)
+        diarization_backend = (diarizer or get_diarizer(settings.diarization)) if mono else None
 
     with _timed(timings, "detect_speech"):
         speech = [detect_speech(recording.samples[c], settings.vad) for c in range(recording.channels)]
@@ -94,11 +113,20 @@ def run_pipeline(
             )
             notify("transcribe", channels[-1], completed=index + 1, total=recording.channels)
 
+    diarization: Diarization | None = None
+    if diarization_backend is not None:
+        with _timed(timings, "diarize"):
+            diarization = diarize(recording.samples[0], diarization_backend)
+        notify("diarize", diarization)
+
     with _timed(timings, "assign_roles"):
         lexicon = (
             get_lexicon(tuple(settings.text.lexicon_paths)) if settings.text.lexicon_correction else None
         )
-        transcript = assign_roles(channels, agent, lang, settings.pacing, lexicon)
+        evidence = RoleEvidence.from_rubric(_rubric(rubric, lang, settings), lang)
+        transcript, assignment = _roles(
+            channels, diarization, agent, lang, settings, lexicon, evidence, roles, agent_speaker
+        )
     notify("assign_roles", transcript)
 
     if settings.asr.utterance_language_id:
@@ -106,9 +134,14 @@ def run_pipeline(
             transcript = identify_languages(transcript, recording, backend, settings.asr.language_id_min_s)
 
     with _timed(timings, "measure_pacing"):
-        metrics = measure_pacing(transcript, recording, settings.pacing)
+        metrics = measure_pacing(transcript, recording, settings.pacing, assignment.confidence)
     notify("measure_pacing", metrics)
 
+    review: tuple[str, ...] = ()
+    if (
+        assignment.method == "evidence" and assignment.confidence < settings.roles.min_confidence
+    ) or assignment.method == "single_speaker":
+        review = ("role_uncertain",)
     return CallAnalysis(
         source=str(path),
         duration_s=recording.duration_s,
@@ -118,10 +151,13 @@ def run_pipeline(
         audio={
             "codec": recording.codec,
             "container": recording.container,
-            "channels": recording.channels,
+            "channels": recording.channels if not mono else (1 if recording.channels == 1 else 2),
             "source_sample_rate": recording.source_sample_rate,
             "agent_channel": agent,
         },
+        roles=assignment,
+        diarization=diarization,
+        review_reasons=review,
     )
 
 
@@ -160,17 +196,49 @@ def identify_languages(
     return replace(transcript, utterances=tuple(utterances))
 
 
-def _check_layout(recording: Recording) -> None:
+def _rubric(rubric: Any | None, language: str, settings: Settings) -> Any | None:
+    """The rubric whose agent phrases serve as role evidence (None: built-in cues only)."""
+    if rubric is not None:
+        return getattr(rubric, "rubric", rubric)
+    from qa_service.scoring.engine import default_rubric_path, has_default_rubric
+    from qa_service.scoring.schema import load_rubric
+
+    if not has_default_rubric(language, settings.rubric_dir):
+        return None
+    return load_rubric(default_rubric_path(language, settings.rubric_dir)).rubric
+
+
+def _roles(
+    channels: list[ChannelTranscript],
+    diarization: Diarization | None,
+    agent: int | None,
+    language: str,
+    settings: Settings,
+    lexicon: Lexicon | None,
+    evidence: RoleEvidence,
+    roles: Mapping[str, Role] | None,
+    agent_speaker: str | None,
+) -> tuple[Transcript, RoleAssignment]:
+    if diarization is not None:
+        forced: dict[str, Role] | None = dict(roles) if roles else None
+        if agent_speaker is not None:
+            forced = {s: "customer" for s in diarization.speakers}
+            forced[agent_speaker] = "agent"
+        return mono_transcript(channels[0], diarization, language, settings.pacing, evidence, lexicon, forced)
+    assert agent is not None
+    transcript = assign_roles(channels, agent, language, settings.pacing, lexicon)
+    assignment = check_channel_map(transcript.utterances, evidence)
+    utterances = tuple(replace(u, role_confidence=1.0) for u in transcript.utterances)
+    return replace(transcript, utterances=utterances), assignment
+
+
+def _is_mono(recording: Recording) -> bool:
     if recording.channels > 2:
         raise LayoutError(
             f"recordings with {recording.channels} channels are not supported: expected mono or "
             "stereo with one party per channel"
         )
-    if recording.channels == 1 or _is_dual_mono(recording.samples):
-        raise MonoDiarizationUnavailableError(
-            "mono recording: speaker diarization for mono calls is not available yet; "
-            "upload a stereo recording with one party per channel"
-        )
+    return recording.channels == 1 or _is_dual_mono(recording.samples)
 
 
 def _is_dual_mono(samples: np.ndarray) -> bool:

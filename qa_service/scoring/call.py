@@ -47,6 +47,7 @@ def facts_from_dict(data: dict[str, Any]) -> CallFacts:
             avg_logprob=float(u.get("avg_logprob") or 0.0),
             language=u.get("language", data.get("language", "zh")),
             suspect=u.get("suspect"),
+            role_confidence=u.get("role_confidence"),
             language_id=(u["language_id"]["language"], float(u["language_id"]["prob"]))
             if u.get("language_id")
             else None,

@@ -30,6 +30,7 @@ def score_analysis(
     redacted, pii = redact_analysis(data, settings.pii.keep_last)
     out = redacted if settings.pii.mask else dict(data)
     out.update(score_to_dict(result))
+    _flag_review(out, data)
     # Re-scoring a stored (masked) analysis finds no numbers in its texts: keep those found before.
     out["pii"] = pii + [p for p in data.get("pii") or [] if p not in pii]
     if settings.pii.mask:
@@ -43,6 +44,17 @@ def unscored_output(data: dict[str, Any], settings: Settings) -> dict[str, Any]:
     out = redacted if settings.pii.mask else dict(data)
     out["pii"] = pii
     return out
+
+
+def _flag_review(out: dict[str, Any], data: dict[str, Any]) -> None:
+    """Pipeline doubts (role_uncertain on mono) flag the call for review like a finding would."""
+    reasons = [r for r in data.get("review_reasons") or [] if r not in out["flag_reasons"]]
+    if not reasons:
+        return
+    if "needs_review" not in out["flag_reasons"]:
+        out["flag_reasons"].append("needs_review")
+    out["flag_reasons"] += reasons
+    out["flagged"] = True
 
 
 def has_default_rubric(language: str, rubric_dir: Path) -> bool:

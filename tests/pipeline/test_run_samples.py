@@ -9,7 +9,7 @@ import pytest
 
 from qa_service.audio import decode_audio
 from qa_service.config import Settings
-from qa_service.errors import LayoutError, MonoDiarizationUnavailableError
+from qa_service.errors import LayoutError
 from qa_service.evaluation.measures import error_count
 from qa_service.pipeline import CallAnalysis, run_pipeline
 from qa_service.report import analysis_to_dict, render_report
@@ -155,18 +155,13 @@ def test_hook_sees_every_stage(settings):
     assert steps == ["decode", "detect_speech", "transcribe", "transcribe", "assign_roles", "measure_pacing"]
 
 
-def test_mono_is_refused_until_diarization_lands(settings, tmp_path):
-    rec = decode_audio(SAMPLES / "zh-dev-11-cut.wav")
-    mono = write_audio(
-        tmp_path / "mono.wav", rec.samples.mean(axis=0, keepdims=True), 16000, "pcm_s16le", "wav"
-    )
-    with pytest.raises(MonoDiarizationUnavailableError, match="not available yet"):
-        run_pipeline(mono, settings)
-    dual = write_audio(
-        tmp_path / "dual.wav", np.stack([rec.samples[0], rec.samples[0]]), 16000, "pcm_s16le", "wav"
-    )
-    with pytest.raises(MonoDiarizationUnavailableError):
-        run_pipeline(dual, settings)
+def test_swapped_stereo_clip_with_the_wrong_channel_map_is_warned(settings):
+    # zh-dev-23-cut has the agent on the right; forcing channel 0 makes the customer the "agent".
+    wrong = analyse(settings, "zh-dev-23-cut", agent_channel=0)
+    assert wrong.roles is not None and "agent_channel_looks_like_customer" in wrong.roles.warnings
+    right = analyse(settings, "zh-dev-23-cut")
+    assert right.roles is not None and right.roles.warnings == ()
+    assert all(u.role_confidence == 1.0 for u in right.transcript.utterances)
 
 
 def test_more_than_two_channels_is_a_layout_error(settings, tmp_path):
