@@ -196,7 +196,7 @@ def _upheld_disputes(session: Session, call_id: str) -> set[str]:
     )
 
 
-def _latest_review(session: Session, call_id: str) -> Review | None:
+def latest_review(session: Session, call_id: str) -> Review | None:
     return session.scalar(
         select(Review)
         .where(Review.call_id == call_id)
@@ -249,7 +249,7 @@ def resolve_dispute(
     dispute.resolved_by, dispute.resolution, dispute.resolved_at = principal.key_id, resolution, utcnow()
     session.flush()
     if upheld:
-        review = _latest_review(session, call.id)
+        review = latest_review(session, call.id)
         reviewed = {d.check_id for d in review.decisions if d.decision == "overturn"} if review else set()
         deduction = sum(float(m.get("deduction", 0)) for m in review.manual_findings) if review else 0.0
         call.human_score = reviewed_score(call, reviewed | _upheld_disputes(session, call.id), deduction)

@@ -16,6 +16,7 @@ from qa_service.db.tables import Agent, Call, Review, SpotCheckPick, SpotCheckPl
 from qa_service.errors import NotFoundError
 from qa_service.reviews.queue import enqueue
 from qa_service.reviews.statistics import Interval, sample_size_for_margin
+from qa_service.reviews.workflow import latest_review
 from qa_service.spotchecks.sampling import (
     Candidate,
     Pick,
@@ -203,12 +204,7 @@ def run_statistics(session: Session, run: SpotCheckRun, margin: float) -> list[A
 
 def reviewed_verdicts(session: Session, call_id: str) -> dict[str, bool] | None:
     """check id -> passed, as the latest review left it; None when the call was not reviewed."""
-    review = session.scalar(
-        select(Review)
-        .where(Review.call_id == call_id)
-        .order_by(Review.created_at.desc(), Review.id.desc())
-        .limit(1)
-    )
+    review = latest_review(session, call_id)
     call = session.get(Call, call_id)
     if review is None or call is None or call.result is None:
         return None
