@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import logging
-import time
-import uuid
-from collections.abc import Awaitable, Callable
-
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 
 from api import errors
 from api.metrics import registry_for
+from api.request_context import RequestContext
 from api.routers import agents, assessments, calls, health, keys, reviews, rubrics, spotchecks
 from qa_service import __version__
 from qa_service.config import Settings
-from qa_service.logs import request_id
-
-log = logging.getLogger("api.access")
 
 DESCRIPTION = """Call-recording quality assurance for customer-service centres.
 
@@ -35,29 +28,10 @@ def create_app(settings: Settings) -> FastAPI:
     for module in (calls, reviews, spotchecks, assessments, rubrics, agents, keys, health):
         app.include_router(module.router)
 
-    @app.middleware("http")
-    async def request_context(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        rid = request.headers.get("x-request-id") or uuid.uuid4().hex
-        token = request_id.set(rid)
-        started = time.perf_counter()
-        try:
-            response = await call_next(request)
-        finally:
-            request_id.reset(token)
-        response.headers["X-Request-ID"] = rid
-        if request.url.path not in ("/healthz", "/metrics"):
-            log.info(
-                "request",
-                extra={
-                    "request_id": rid,
-                    "method": request.method,
-                    "path": request.url.path,
-                    "status": response.status_code,
-                    "ms": round((time.perf_counter() - started) * 1000, 1),
-                },
-            )
-        return response
-
+    app.add_middleware(RequestContext)
     return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The factory each HTTP process of ``qa-service serve`` calls: settings from the environment."""
+    return create_app(Settings())

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 from qa_service import cli
@@ -22,6 +24,11 @@ def _add_serve(sub: Any) -> None:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--no-worker", action="store_true", help="API only; run `qa-service worker` elsewhere")
+    serve.add_argument(
+        "--processes",
+        type=int,
+        help="HTTP processes (default: QA_SERVICE__API_PROCESSES, one per core up to 4)",
+    )
     serve.set_defaults(func=_cmd_serve)
 
 
@@ -60,16 +67,25 @@ class _EmbeddedWorker:
             process.kill()
 
 
+def _share_metrics(directory: Path) -> None:
+    """In-process counters (uploads by outcome) are kept in files shared by all HTTP processes,
+    as prometheus_client's multiprocess mode does; it reads the variable when first imported."""
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from api.app import create_app
     from qa_service import logs
     from qa_service.service import first_admin_key, prepare
 
     logs.configure()
     settings = Settings()
     prepare(settings)
+    processes = args.processes or settings.service.api_processes
+    _share_metrics(settings.data_dir / "prometheus")
     key = first_admin_key(settings)
     url = f"http://{args.host}:{args.port}"
     print(f"qa-service listening on {url} (API docs: {url}/docs; data: {settings.data_dir})", flush=True)
@@ -80,7 +96,15 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         worker = _EmbeddedWorker()
         worker.start()
     try:
-        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None, access_log=False)
+        uvicorn.run(
+            "api.app:create_app_from_env",
+            factory=True,
+            workers=processes,
+            host=args.host,
+            port=args.port,
+            log_config=None,
+            access_log=False,
+        )
     finally:
         if worker is not None:
             worker.stop()

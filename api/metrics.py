@@ -3,9 +3,10 @@ time, so they cover every worker process on every host, not just this one."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
-from prometheus_client import CollectorRegistry, Counter, generate_latest
+from prometheus_client import CollectorRegistry, Counter, generate_latest, multiprocess
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
@@ -60,7 +61,10 @@ class DatabaseCollector(Collector):
 
 def registry_for(url: str) -> CollectorRegistry:
     registry = CollectorRegistry()
-    registry.register(UPLOADS)
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # `serve`: counters summed over its processes
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry.register(UPLOADS)
     registry.register(DatabaseCollector(url))
     return registry
 

@@ -175,25 +175,30 @@ def probe_audio(path: Path | str) -> AudioProbe:
     return AudioProbe(container.format.name, ctx.name, channels, rate, round(duration, 3))
 
 
-# Enough to recognise any container; FFmpeg's default reads up to 5 MB first.
-_PROBE_OPTIONS = {"probesize": "262144"}
+# Bytes FFmpeg reads to recognise the container and the stream's parameters: WAV, FLAC, MP3, Ogg and
+# MP4 need a few hundred (ID3 tags are skipped, not read). FFmpeg's default of 5 MB would make
+# opening the file cost more than the rest of an upload.
+_PROBE_OPTIONS = {"probesize": "8192"}
 
 
 def _demux_and_decode_ends(
     container: av.container.InputContainer, stream: av.AudioStream
 ) -> tuple[float, float]:
     """(first, end) seconds of the stream's packets; the first and last packets are decoded."""
-    first: float | None = None
-    end = 0.0
+    # Integer timestamps in the stream's time base: Fraction arithmetic per packet would cost
+    # more than the demuxing itself.
+    first: int | None = None
+    end = 0
     decoded = 0
     tail: list[av.Packet] = []
     try:
         for count, packet in enumerate(container.demux(stream)):
-            if packet.size == 0 or packet.pts is None or packet.time_base is None:
+            pts = packet.pts
+            if packet.size == 0 or pts is None:
                 continue
-            start = float(packet.pts * packet.time_base)
-            first = start if first is None else min(first, start)
-            end = max(end, start + float((packet.duration or 0) * packet.time_base))
+            if first is None or pts < first:
+                first = pts
+            end = max(end, pts + (packet.duration or 0))
             if count < _PROBE_DECODE_PACKETS:
                 decoded += sum(frame.samples for frame in packet.decode())
             else:
@@ -210,4 +215,7 @@ def _demux_and_decode_ends(
         raise ZeroLengthAudioError("the audio stream holds no samples")
     if not decoded:
         raise NotAudioError("the audio data cannot be decoded")
-    return first, end
+    time_base = stream.time_base
+    if time_base is None:
+        raise UnsupportedAudioError("the audio stream has no time base")
+    return float(first * time_base), float(end * time_base)

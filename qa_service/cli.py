@@ -176,9 +176,11 @@ def _cmd_bench_api(argv: list[str]) -> int:
     from qa_service.evaluation.bench_api import bench_api
 
     parser = argparse.ArgumentParser(prog="qa-service bench api", description=bench_api.__doc__)
-    parser.add_argument("--uploads", type=int, default=500, help="1 MB uploads to send")
-    parser.add_argument("--concurrency", type=int, default=16, help="parallel clients")
-    parser.add_argument("--calls", type=int, default=3, help="real calls processed end to end (0: skip)")
+    parser.add_argument("--uploads", type=int, default=500, help="1 MB uploads to send in each phase")
+    parser.add_argument("--concurrency", type=int, default=16, help="parallel clients, back to back")
+    parser.add_argument("--rate", type=float, default=50.0, help="uploads per second, fixed schedule")
+    parser.add_argument("--processes", type=int, help="HTTP processes (default: settings)")
+    parser.add_argument("--calls", type=int, default=8, help="real calls processed end to end (0: skip)")
     parser.add_argument("--out", help="also write the figures as JSON to this file")
     args = parser.parse_args(argv)
     result = bench_api(
@@ -186,7 +188,9 @@ def _cmd_bench_api(argv: list[str]) -> int:
         lambda line: print(line, flush=True),
         uploads=args.uploads,
         concurrency=args.concurrency,
+        rate=args.rate,
         calls=args.calls,
+        processes=args.processes,
     )
     if args.out:
         Path(args.out).write_text(json.dumps(result, indent=2), encoding="utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -172,6 +173,11 @@ class ServiceSettings(BaseModel):
     )
     embedded_worker: bool = Field(
         default=True, description="`serve` starts one worker process beside the API"
+    )
+    api_processes: int = Field(
+        default_factory=lambda: min(os.cpu_count() or 1, 4),
+        ge=1,
+        description="HTTP processes `serve` runs (one per core, up to 4); uploads are CPU-bound",
     )
 
 

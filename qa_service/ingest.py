@@ -1,7 +1,9 @@
 """Accepting an upload: validate the metadata, probe the audio, store it, queue the call.
 
 The HTTP layer streams the file into a :class:`~qa_service.storage.StagingWriter`; everything
-after that lives here, so that a refusal at any step leaves nothing stored.
+after that lives here, so that a refusal at any step leaves nothing stored. Three steps, each
+with its own transaction or none: :func:`probe_upload` (no database), :func:`find_replay` (a
+read) and :func:`queue_upload` (the write).
 """
 
 from __future__ import annotations
@@ -82,25 +84,44 @@ def check_recording(probe: AudioProbe, meta: CallMetadata, settings: Settings) -
         )
 
 
-def accept_upload(
+def probe_upload(staged: StagedFile, meta: CallMetadata, settings: Settings) -> AudioProbe:
+    """Refuse a recording that cannot be processed; the staged file is deleted if refused."""
+    try:
+        probe = probe_audio(staged.path)
+        check_recording(probe, meta, settings)
+    except BaseException:
+        staged.path.unlink(missing_ok=True)
+        raise
+    return probe
+
+
+def find_replay(
+    session: Session, principal: Principal, meta: CallMetadata, staged: StagedFile
+) -> Call | None:
+    """The call an earlier upload of the same ``external_id`` created, if any.
+
+    Raises :class:`ConflictError` when that upload had other content; the staged file is
+    deleted whenever a call is found or the upload conflicts."""
+    existing = _existing(session, principal.name, meta.external_id)
+    if existing is None:
+        return None
+    staged.path.unlink(missing_ok=True)
+    return _replay(existing, meta, staged)
+
+
+def queue_upload(
     session: Session,
     store: RecordingStore,
     staged: StagedFile,
+    probe: AudioProbe,
     meta: CallMetadata,
     principal: Principal,
-    settings: Settings,
 ) -> tuple[Call, bool]:
-    """Probe, store and queue an uploaded recording; returns (call, created).
+    """Store a probed recording and queue its call; returns (call, created).
 
-    The staged file is consumed: moved into the store or deleted, whatever happens.
-    """
+    The recording is moved into the store before the first query, so that a SQLite writer
+    holds the write lock only for the inserts and the commit."""
     try:
-        # Probe before touching the database: SQLite's write lock is held from the first query on.
-        probe = probe_audio(staged.path)
-        check_recording(probe, meta, settings)
-        existing = _existing(session, principal.name, meta.external_id)
-        if existing is not None:
-            return _replay(existing, meta, staged), False
         relative = store.commit(staged, _extension(probe))
     finally:
         staged.path.unlink(missing_ok=True)

@@ -7,7 +7,7 @@ import struct
 import numpy as np
 import pytest
 
-from qa_service.audio import SAMPLE_RATE, decode_audio
+from qa_service.audio import SAMPLE_RATE, decode_audio, probe_audio
 from qa_service.errors import (
     EmptyAudioError,
     NotAudioError,
@@ -65,6 +65,30 @@ def test_decodes_common_formats_keeping_channels(
     energy = np.sqrt(np.mean(rec.samples**2, axis=1))
     ref_energy = np.sqrt(np.mean(ref**2, axis=1))
     assert energy == pytest.approx(ref_energy, rel=0.25)
+
+
+@pytest.mark.parametrize(
+    ("suffix", "codec", "container", "rate", "lossless"), FORMATS, ids=[f[1] for f in FORMATS]
+)
+def test_probe_reads_layout_and_true_duration_of_common_formats(
+    tmp_path, speech_8k, suffix, codec, container, rate, lossless
+):
+    path = write_audio(tmp_path / f"call.{suffix}", speech_8k, 8000, codec, container)
+    probe = probe_audio(path)
+    assert probe.channels == 2
+    assert probe.duration_s == pytest.approx(3.0, abs=0.2)  # lossy encoders add priming samples
+
+
+def test_probe_finds_the_stream_behind_a_long_tag(tmp_path, speech_8k):
+    """An MP3 whose ID3v2 tag (cover art, say) is larger than the quick probe's window."""
+    mp3 = write_audio(tmp_path / "plain.mp3", speech_8k, 8000, "libmp3lame", "mp3").read_bytes()
+    padding = 300_000
+    syncsafe = bytes((padding >> shift) & 0x7F for shift in (21, 14, 7, 0))
+    tagged = tmp_path / "tagged.mp3"
+    tagged.write_bytes(b"ID3\x04\x00\x00" + syncsafe + bytes(padding) + mp3)
+    probe = probe_audio(tagged)
+    assert (probe.channels, probe.source_sample_rate) == (2, 8000)
+    assert probe.duration_s == pytest.approx(3.0, abs=0.2)  # lossy encoders add priming samples
 
 
 def test_decodes_mono_at_any_rate(tmp_path, speech_8k):

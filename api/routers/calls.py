@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from api import schemas
@@ -15,13 +14,16 @@ from api.deps import Reader, SessionDep, SettingsDep, Staff, Supervisor, Uploade
 from api.metrics import UPLOADS
 from api.upload import read_upload
 from qa_service import rubrics
+from qa_service.config import Settings
 from qa_service.db.calls import CallFilters, list_calls
+from qa_service.db.session import session_scope
 from qa_service.db.tables import Call
 from qa_service.errors import ConflictError, NotFoundError, QAError, UploadTooLargeError
-from qa_service.ingest import accept_upload, parse_metadata
+from qa_service.ingest import CallMetadata, find_replay, parse_metadata, probe_upload, queue_upload
+from qa_service.keys import Principal
 from qa_service.reviews.queue import enqueue_flagged
 from qa_service.reviews.workflow import effective_score
-from qa_service.storage import RecordingStore
+from qa_service.storage import RecordingStore, StagedFile
 
 router = APIRouter(prefix="/v1/calls", tags=["calls"], responses=schemas.ERRORS)
 
@@ -110,12 +112,18 @@ def _get(session: SessionDep, call_id: str) -> Call:
     return call
 
 
-def _accept(session: Session, *args: Any) -> tuple[Call, bool]:
-    """Store and commit in one worker thread: SQLite's write lock is held until the commit, which
-    must not wait for the event loop."""
-    call, created = accept_upload(session, *args)
-    session.commit()
-    return call, created
+def _accept(
+    settings: Settings, store: RecordingStore, staged: StagedFile, meta: CallMetadata, principal: Principal
+) -> tuple[Call, bool]:
+    """Probe, look up and queue in one worker thread. Only the last step writes, so SQLite's write
+    lock is held for the inserts and the commit alone, never while probing or storing audio."""
+    probe = probe_upload(staged, meta, settings)
+    with session_scope(settings.db_url, readonly=True) as session:
+        replayed = find_replay(session, principal, meta, staged)
+    if replayed is not None:
+        return replayed, False
+    with session_scope(settings.db_url) as session:
+        return queue_upload(session, store, staged, probe, meta, principal)
 
 
 @router.post(
@@ -149,7 +157,7 @@ def _accept(session: Session, *args: Any) -> tuple[Call, bool]:
     },
 )
 async def upload_call(
-    request: Request, response: Response, principal: Uploader, settings: SettingsDep, session: SessionDep
+    request: Request, response: Response, principal: Uploader, settings: SettingsDep
 ) -> schemas.CallAccepted:
     limit = int(settings.service.max_upload_mb * 1e6)
     declared = request.headers.get("content-length")
@@ -164,9 +172,7 @@ async def upload_call(
         except QAError:
             upload.staged.path.unlink(missing_ok=True)
             raise
-        call, created = await run_in_threadpool(
-            _accept, session, store, upload.staged, meta, principal, settings
-        )
+        call, created = await run_in_threadpool(_accept, settings, store, upload.staged, meta, principal)
     except QAError:
         UPLOADS.labels("refused").inc()
         raise

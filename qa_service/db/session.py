@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,17 +30,22 @@ def get_engine(url: str) -> Engine:
             url, connect_args={"timeout": _SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
         )
         event.listen(engine, "connect", _sqlite_pragmas)
-        _serialise_sqlite_writers(engine)
+        _serialise_sqlite_writers(
+            engine, Path(f"{path}-writer.lock") if path and path != ":memory:" else None
+        )
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
-def _serialise_sqlite_writers(engine: Engine) -> None:
+def _serialise_sqlite_writers(engine: Engine, lock_path: Path | None) -> None:
     """SQLite has one writer at a time. A write transaction takes the write lock at BEGIN
-    (IMMEDIATE), so that a read-then-write can never interleave with another writer; within the
-    process, writers queue on a lock first, since SQLite's own busy handler waits by sleeping in
-    growing steps (long tails under load). Read-only scopes begin deferred and never wait."""
+    (IMMEDIATE), so that a read-then-write can never interleave with another writer. Writers queue
+    on a lock first, since SQLite's own busy handler waits by sleeping in growing steps (long
+    tails under load): a thread lock within the process, then an exclusive ``flock`` on a file
+    beside the database across processes (API processes and workers). Read-only scopes begin
+    deferred and never wait."""
     writers = threading.Lock()
+    lock_file = _open_lock_file(lock_path) if lock_path is not None else None
 
     def begin(conn: Connection) -> None:
         if conn.get_execution_options().get("qa_readonly"):
@@ -47,6 +54,8 @@ def _serialise_sqlite_writers(engine: Engine) -> None:
         writers.acquire()
         conn.info["qa_writer"] = True
         try:
+            if lock_file is not None:
+                fcntl.flock(lock_file, fcntl.LOCK_EX)
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
             _release(conn)
@@ -54,16 +63,27 @@ def _serialise_sqlite_writers(engine: Engine) -> None:
 
     def _release(conn: Connection) -> None:
         if conn.info.pop("qa_writer", False):
-            writers.release()
+            _unlock()
+
+    def _unlock() -> None:
+        if lock_file is not None:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
+        writers.release()
 
     def checkin(_dbapi_connection: Any, record: Any) -> None:  # a safety net: never leak the lock
         if record.info.pop("qa_writer", False):
-            writers.release()
+            _unlock()
 
     event.listen(engine, "begin", begin)
     event.listen(engine, "commit", _release)
     event.listen(engine, "rollback", _release)
     event.listen(engine.pool, "checkin", checkin)
+
+
+def _open_lock_file(path: Path) -> int:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.set_inheritable(fd, False)
+    return fd
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
