@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request, Response
 
 from api import errors
+from api.console.mount import install as install_console
 from api.metrics import registry_for
 from api.routers import agents, assessments, calls, health, keys, reviews, rubrics, spotchecks
 from qa_service import __version__
@@ -34,6 +35,7 @@ def create_app(settings: Settings) -> FastAPI:
     errors.install(app)
     for module in (calls, reviews, spotchecks, assessments, rubrics, agents, keys, health):
         app.include_router(module.router)
+    install_console(app)
 
     @app.middleware("http")
     async def request_context(
