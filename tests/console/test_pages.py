@@ -258,3 +258,27 @@ def test_the_users_command_reads_the_password_from_stdin(settings, monkeypatch, 
     with session_scope(settings.db_url) as session:
         user = attempt_sign_in(session, "chen", "a-long-password", settings.console)
         assert not isinstance(user, Exception) and user.team == "售后一组"
+
+
+def test_the_scorecard_keeps_its_tables_without_the_chart_library(
+    client, people, call_id, monkeypatch, tmp_path
+):
+    from api.console import render
+
+    signed_in(client, "wang")
+    page = client.get("/agents/A1024/scorecard?period=2026-11").text
+    if render.CHART_JS.is_file():
+        assert '<script src="/static/vendor/chart.umd.min.js"' in page
+    monkeypatch.setattr(render, "CHART_JS", tmp_path / "missing.js")
+    page = client.get("/agents/A1024/scorecard?period=2026-11").text
+    assert "chart.umd.min.js" not in page and 'id="trend-table"' in page and "2026-11" in page
+
+
+def test_console_pages_forbid_outside_assets_and_framing(client, people):
+    signed_in(client, "li")
+    headers = client.get("/queue").headers
+    assert "default-src 'self'" in headers["content-security-policy"]
+    assert "script-src 'self'" in headers["content-security-policy"]
+    assert headers["x-frame-options"] == "DENY" and headers["cache-control"] == "no-store"
+    for path in (Path(i18n.__file__).parent / "templates").glob("*.html"):
+        assert not re.search(r"""(src|href)=["']https?://""", path.read_text()), path.name
