@@ -212,6 +212,7 @@ def call_page(
             "result": result,
             "utterances": views.transcript(result),
             "findings": views.findings(result),
+            "category_names": views.category_names([call.rubric]),
             "timeline": views.timeline(result) if result else None,
             "reviews": reviews,
             "disputes": disputes,

@@ -11,11 +11,12 @@ from fastapi.responses import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from api.console import views
 from api.console.guards import ConsolePageError, Supervisor
 from api.console.render import page
 from api.deps import SessionDep, SettingsDep
 from qa_service.assessments import service
-from qa_service.db.tables import Agent, Call, SpotCheckPick, SpotCheckRun, utcnow
+from qa_service.db.tables import Agent, Call, Rubric, SpotCheckPick, SpotCheckRun, utcnow
 from qa_service.errors import QAError
 from qa_service.reviews import workflow
 from qa_service.spotchecks import plans
@@ -84,6 +85,9 @@ def scorecard(
         trend.append({"period": label, "total": found.total if found else None})
         if back == 0:
             card = found
+    active = session.scalars(select(Rubric).where(Rubric.active.is_(True)))
+    names = views.category_names(active)
+    categories = {names.get(k, k): v for k, v in (card.categories if card else {}).items()}
     return page(
         request,
         "scorecard.html",
@@ -92,6 +96,7 @@ def scorecard(
             "period": period,
             "card": card.to_dict() if card else None,
             "pass_mark": config.pass_mark,
+            "categories": categories,
             "trend": trend,
             "spot": _spot_check_intervals(session, agent_id),
         },

@@ -3,9 +3,13 @@ for roles that may not see personal numbers), findings, and the timeline strip's
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+from qa_service import rubrics
 from qa_service.config import Settings
+from qa_service.db.tables import Rubric
+from qa_service.errors import QAError
 from qa_service.scoring.engine import masked_result
 
 DECIDABLE = ("passed", "failed")
@@ -97,3 +101,17 @@ def clock(seconds: float | None) -> str:
         return ""
     whole = int(seconds)
     return f"{whole // 60}:{whole % 60:02d}"
+
+
+def category_names(rows: Iterable[Rubric | None]) -> dict[str, str]:
+    """Category id -> its name in these rubric versions (e.g. courtesy -> 服务态度/礼貌用语)."""
+    names: dict[str, str] = {}
+    for row in rows:
+        if row is None:
+            continue
+        try:
+            loaded = rubrics.loaded(row)
+        except QAError:
+            continue
+        names.update({c.id: c.name for c in loaded.rubric.categories})
+    return names
