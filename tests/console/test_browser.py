@@ -141,10 +141,13 @@ def test_review_from_the_queue_to_the_scorecard(browser: Browser, service: dict[
 
     finding.get_by_label("推翻").check()
     finding.get_by_label(re.compile("理由")).fill("客户原话，非坐席")
+    page.get_by_label("说明").fill("退货时限说错")
+    page.get_by_label("扣分").fill("2")
     page.get_by_role("button", name="提交复核").click()
     page.wait_for_selector("#flash >> text=复核已提交")
     assert "人工复核" in page.locator("#effective-score").inner_text()
-    assert "客户原话，非坐席" in page.locator("#h-reviews ~ table").inner_text()
+    reviews = page.locator("#h-reviews ~ table").inner_text()
+    assert "客户原话，非坐席" in reviews and "业务知识: 退货时限说错 (−2.0)" in reviews
     page.screenshot(path=ARTIFACTS / "call-reviewed.png", full_page=True)
 
     scorecard.reload()

@@ -282,3 +282,27 @@ def test_console_pages_forbid_outside_assets_and_framing(client, people):
     assert headers["x-frame-options"] == "DENY" and headers["cache-control"] == "no-store"
     for path in (Path(i18n.__file__).parent / "templates").glob("*.html"):
         assert not re.search(r"""(src|href)=["']https?://""", path.read_text()), path.name
+
+
+def test_admins_activate_a_rubric_version_for_a_queue(client, people, settings):
+    csrf = signed_in(client, "root")
+    done = client.post("/rubrics/zh-CN.default/1/activate", data={"csrf_token": csrf, "queue": "vip"})
+    assert done.status_code == 303 and "已启用" in client.get("/rubrics").text
+    assert "启用中: vip" in client.get("/rubrics").text
+    missing = client.post("/rubrics/zh-CN.default/9/activate", data={"csrf_token": csrf})
+    assert "启用失败" in client.get(missing.headers["location"]).text
+
+
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+def test_no_page_shows_a_catalogue_key_instead_of_its_text(client, people, call_id, language):
+    signed_in(client, "root")
+    client.get(f"/lang?to={language}")
+    untranslated = re.compile(r"\b(?:[a-z_]+\.)+[a-z_]+\b")
+    known = set(i18n.catalogue(language))
+    for path in (*PAGES, f"/calls/{call_id}", "/calls?q=快递"):
+        text = _text(re.sub(r"<script.*?</script>", "", client.get(path).text, flags=re.S))
+        leaked = {k for k in untranslated.findall(text) if k in known or k.split(".")[0] in _PREFIXES}
+        assert leaked == set(), (path, leaked)
+
+
+_PREFIXES = {k.split(".")[0] for k in i18n.catalogue("zh-CN")} - {"zh-CN"}
