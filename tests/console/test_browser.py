@@ -162,6 +162,7 @@ def test_the_player_works_from_the_keyboard(browser: Browser, service: dict[str,
     context, page = _signed_in(browser, service["url"], "wang")
     page.goto(f"{service['url']}/calls/{service['call_id']}")
     page.wait_for_function("document.getElementById('audio').readyState >= 1")
+    page.screenshot(path=ARTIFACTS / "call-laptop-screen.png")  # what a 1366×768 screen shows
     page.focus("#player")
     page.keyboard.press("Space")
     page.wait_for_function("!document.getElementById('audio').paused")

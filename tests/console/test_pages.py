@@ -306,3 +306,10 @@ def test_no_page_shows_a_catalogue_key_instead_of_its_text(client, people, call_
 
 
 _PREFIXES = {k.split(".")[0] for k in i18n.catalogue("zh-CN")} - {"zh-CN"}
+
+
+def test_the_player_streams_byte_ranges_to_a_signed_in_browser(client, people, call_id):
+    signed_in(client, "li")
+    part = client.get(f"/v1/calls/{call_id}/audio", headers={"Range": "bytes=100-199"})
+    assert part.status_code == 206 and len(part.content) == 100
+    assert part.headers["content-range"].startswith("bytes 100-199/")
