@@ -4,10 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MODELS := models/whisper-base/.verified
+# The console's chart library, served by the app (pinned and verified by scripts/fetch-chartjs.sh).
+CHARTJS := api/static/vendor/chart.umd.min.js
+CHROMIUM := /usr/bin/chromium
 SHARED ?= ../shared
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install run test lint eval bench clean
+.PHONY: install browser run test lint eval bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,12 +27,21 @@ $(STAMP): pyproject.toml
 $(MODELS): $(STAMP) models/manifest.json
 	$(BIN)/qa-service models install
 
-install: $(STAMP) $(MODELS)
+$(CHARTJS): scripts/fetch-chartjs.sh
+	scripts/fetch-chartjs.sh $(dir $(CHARTJS))
+
+install: $(STAMP) $(MODELS) $(CHARTJS)
+
+# The console's browser tests drive Debian's Chromium (never a browser downloaded by playwright).
+browser:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei; \
+	  else echo "error: the browser tests need Debian's Chromium: sudo apt-get install chromium fonts-wqy-zenhei" >&2; exit 1; fi; }
 
 run: install
 	$(BIN)/qa-service serve --host 127.0.0.1 --port 8000
 
-test: install
+test: install browser
 	$(BIN)/pytest
 
 lint: install
@@ -50,4 +62,4 @@ bench: install
 	$(BIN)/qa-service bench api
 
 clean:
-	rm -rf $(VENV) models/whisper-base .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) models/whisper-base .mypy_cache .ruff_cache .pytest_cache api/static/vendor test-artifacts

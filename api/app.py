@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api import errors
+from api.console.mount import install as install_console
 from api.metrics import registry_for
 from api.request_context import RequestContext
 from api.routers import agents, assessments, calls, health, keys, reviews, rubrics, spotchecks
@@ -27,6 +28,7 @@ def create_app(settings: Settings) -> FastAPI:
     errors.install(app)
     for module in (calls, reviews, spotchecks, assessments, rubrics, agents, keys, health):
         app.include_router(module.router)
+    install_console(app)
 
     app.add_middleware(RequestContext)
     return app

@@ -88,7 +88,10 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     _share_metrics(settings.data_dir / "prometheus")
     key = first_admin_key(settings)
     url = f"http://{args.host}:{args.port}"
-    print(f"qa-service listening on {url} (API docs: {url}/docs; data: {settings.data_dir})", flush=True)
+    print(
+        f"qa-service listening on {url} (web console: {url}/; API docs: {url}/docs; data: {settings.data_dir})",
+        flush=True,
+    )
     if key:
         print(f"first start: admin API key (shown once): {key}", flush=True)
     worker = None

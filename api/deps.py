@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from api.console.auth import principal_from_cookie
 from qa_service.config import Settings
 from qa_service.db.session import session_scope
 from qa_service.errors import AuthError, ForbiddenError
@@ -34,11 +35,17 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def get_principal(
+    request: Request,
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
+    """An API key (Bearer), else the web console's session cookie (with its CSRF header on unsafe
+    methods): a signed-in user acts with their role, like a key."""
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise AuthError("missing API key: send 'Authorization: Bearer <key>'")
+        principal = principal_from_cookie(request, settings)
+        if principal is None:
+            raise AuthError("missing API key: send 'Authorization: Bearer <key>'")
+        return principal
     with session_scope(settings.db_url, readonly=True) as session:
         return authenticate(session, credentials.credentials)
 

@@ -153,6 +153,11 @@ class RoleSettings(BaseModel):
 class PiiSettings(BaseModel):
     mask: bool = Field(default=True, description="mask personal numbers in every stored and shown text")
     keep_last: int = Field(default=4, ge=0, le=8)
+    unmasked_roles: list[Literal["reviewer", "supervisor", "admin"]] = Field(
+        default=["admin"],
+        description="console roles that see personal numbers unmasked (only where stored unmasked: "
+        "mask=false); everyone else sees them masked",
+    )
 
 
 class ServiceSettings(BaseModel):
@@ -188,6 +193,21 @@ class ReviewSettings(BaseModel):
     )
 
 
+class ConsoleSettings(BaseModel):
+    """The web console: sign-in sessions and their cookies."""
+
+    idle_timeout_min: float = Field(default=60, gt=0, description="a session unused this long ends")
+    absolute_timeout_h: float = Field(default=12, gt=0, description="a session ends this long after sign-in")
+    secure_cookie: Literal["auto", "always", "never"] = Field(
+        default="auto", description="the session cookie's Secure flag (auto: when served over https)"
+    )
+    max_failed_sign_ins: int = Field(default=5, ge=1, description="failures in a row before a lockout")
+    lockout_min: float = Field(default=15, gt=0, description="how long a locked user waits")
+    timezone: str = Field(
+        default="Asia/Shanghai", description="times are shown, and dates read, in this zone"
+    )
+
+
 class Settings(BaseSettings):
     """Environment variables use the prefix ``QA_`` and ``__`` for nesting (``QA_ASR__BEAM_SIZE``)."""
 
@@ -215,6 +235,7 @@ class Settings(BaseSettings):
     )
     service: ServiceSettings = ServiceSettings()
     review: ReviewSettings = ReviewSettings()
+    console: ConsoleSettings = ConsoleSettings()
 
     @property
     def db_url(self) -> str:

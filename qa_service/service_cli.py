@@ -25,6 +25,22 @@ def add_commands(sub: Any) -> None:
     revoke.add_argument("prefix")
     revoke.set_defaults(func=_cmd_keys_revoke)
 
+    users = sub.add_parser("users", help="web console users (they sign in with a password)")
+    users_sub = users.add_subparsers(dest="users_command", required=True)
+    user_create = users_sub.add_parser(
+        "create", help="create a user; the password is read from the terminal (not echoed) or stdin"
+    )
+    user_create.add_argument("--username", required=True)
+    user_create.add_argument("--role", required=True, choices=["reviewer", "supervisor", "admin"])
+    user_create.add_argument("--team", help="supervisors and reviewers of one team act on its agents only")
+    user_create.set_defaults(func=_cmd_users_create)
+    passwd = users_sub.add_parser("passwd", help="set a new password (read like create's); ends the sessions")
+    passwd.add_argument("--username", required=True)
+    passwd.set_defaults(func=_cmd_users_passwd)
+    disable = users_sub.add_parser("disable", help="disable a user and end their sessions")
+    disable.add_argument("--username", required=True)
+    disable.set_defaults(func=_cmd_users_disable)
+
 
 def _cmd_worker(args: argparse.Namespace) -> int:
     from qa_service import logs
@@ -67,4 +83,57 @@ def _cmd_keys_revoke(args: argparse.Namespace) -> int:
     prepare(settings)
     with session_scope(settings.db_url) as session:
         keys.revoke_key(session, args.prefix)
+    return 0
+
+
+def read_password(stdin: Any = None) -> str:
+    """From the terminal twice without echo, or the first line of standard input (never argv)."""
+    import getpass
+    import sys
+
+    stream = stdin or sys.stdin
+    if stream.isatty():
+        first = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != first:
+            raise SystemExit("error: the passwords differ")
+        return first
+    return str(stream.readline().rstrip("\r\n"))
+
+
+def _cmd_users_create(args: argparse.Namespace) -> int:
+    from qa_service import users
+    from qa_service.db.session import session_scope
+    from qa_service.service import prepare
+
+    password = read_password()
+    settings = Settings()
+    prepare(settings)
+    with session_scope(settings.db_url) as session:
+        user = users.create_user(session, args.username, password, args.role, args.team)
+        print(f"user {user.username} ({user.role}{', team ' + user.team if user.team else ''}) created")
+    return 0
+
+
+def _cmd_users_passwd(args: argparse.Namespace) -> int:
+    from qa_service import users
+    from qa_service.db.session import session_scope
+    from qa_service.service import prepare
+
+    password = read_password()
+    settings = Settings()
+    prepare(settings)
+    with session_scope(settings.db_url) as session:
+        users.set_password(session, args.username, password)
+    return 0
+
+
+def _cmd_users_disable(args: argparse.Namespace) -> int:
+    from qa_service import users
+    from qa_service.db.session import session_scope
+    from qa_service.service import prepare
+
+    settings = Settings()
+    prepare(settings)
+    with session_scope(settings.db_url) as session:
+        users.disable_user(session, args.username)
     return 0

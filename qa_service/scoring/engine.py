@@ -46,6 +46,14 @@ def unscored_output(data: dict[str, Any], settings: Settings) -> dict[str, Any]:
     return out
 
 
+def masked_result(data: dict[str, Any], keep_last: int) -> dict[str, Any]:
+    """A copy of a stored result with personal numbers masked in every text, findings included
+    (for readers whose role may not see them; a no-op on results stored masked)."""
+    redacted, _ = redact_analysis(data, keep_last)
+    _mask_findings(redacted.get("findings") or [], keep_last)
+    return redacted
+
+
 def _flag_review(out: dict[str, Any], data: dict[str, Any]) -> None:
     """Pipeline doubts (role_uncertain on mono) flag the call for review like a finding would."""
     reasons = [r for r in data.get("review_reasons") or [] if r not in out["flag_reasons"]]

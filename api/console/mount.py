@@ -1,0 +1,34 @@
+"""Adds the console to the app: its pages, its static files and its HTML error pages."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+
+from api.console import pages_auth, pages_manage, pages_review, pages_scorecard
+from api.console.auth import signed_in
+from api.console.guards import ConsolePageError, SignInRequired
+from api.console.render import STATIC, page, redirect
+
+
+def install(app: FastAPI) -> None:
+    for module in (pages_auth, pages_review, pages_scorecard, pages_manage):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.exception_handler(SignInRequired)
+    async def _sign_in(request: Request, exc: SignInRequired) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return redirect(f"/login?next={target}")
+
+    @app.exception_handler(ConsolePageError)
+    async def _error_page(request: Request, exc: ConsolePageError) -> Response:
+        user = signed_in(request, request.app.state.settings)
+        return page(
+            request,
+            "error.html",
+            {"error_key": exc.key, "detail": exc.detail, "status": exc.status_code},
+            user,
+            status_code=exc.status_code,
+        )
