@@ -18,7 +18,10 @@ import sys
 import tempfile
 import time
 import wave
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -110,36 +113,43 @@ def bench_api(
     calls: int = 8,
     processes: int | None = None,
 ) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
-        data_dir = Path(tmp)
-        settings = Settings(data_dir=data_dir)
-        prepare(settings)
-        with session_scope(settings.db_url) as session:
-            key = create_key(session, "uploader", "bench")
-        env = {**os.environ, "QA_DATA_DIR": str(data_dir), "QA_DATABASE_URL": settings.db_url}
-        port = _free_port()
-        url = f"http://127.0.0.1:{port}"
-        processes = processes or settings.service.api_processes
-        server = _start(
-            ["api.cli", "serve", "--no-worker", "--port", str(port), "--processes", str(processes)], env
-        )
-        try:
-            _wait_ready(url, server)
+    processes = processes or Settings().service.api_processes
+    result: dict[str, Any] = {"processes": processes}
+    if uploads:
+        with _service(processes) as (url, key, _env):
             log(
                 f"service: {processes} HTTP processes, SQLite, on {os.cpu_count()} cores shared with the client"
             )
             client = _UploadClient(url, key, concurrency)
-            result: dict[str, Any] = {
-                "processes": processes,
-                "saturation": client.saturate(uploads, log),
-                "fixed_rate": client.at_rate(rate, uploads, log),
-            }
-            if calls:
-                result["processing"] = _processing(url, key, samples_dir, env, log, calls)
+            result["saturation"] = client.saturate(uploads, log)
+            result["fixed_rate"] = client.at_rate(rate, uploads, log)
+    if calls:
+        # A fresh service: the worker must not spend its time on the upload phase's noise.
+        with _service(processes) as (url, key, env):
+            result["processing"] = _processing(url, key, samples_dir, env, log, calls)
+    return result
+
+
+@contextmanager
+def _service(processes: int) -> Iterator[tuple[str, str, dict[str, str]]]:
+    """``qa-service serve --no-worker`` on a fresh data directory: (URL, uploader key, environment)."""
+    with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
+        settings = Settings(data_dir=Path(tmp))
+        prepare(settings)
+        with session_scope(settings.db_url) as session:
+            key = create_key(session, "uploader", "bench")
+        env = {**os.environ, "QA_DATA_DIR": tmp, "QA_DATABASE_URL": settings.db_url}
+        port = _free_port()
+        server = _start(
+            ["api.cli", "serve", "--no-worker", "--port", str(port), "--processes", str(processes)], env
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            _wait_ready(url, server)
+            yield url, key, env
         finally:
             server.terminate()
             server.wait(30)
-    return result
 
 
 class _UploadClient:
@@ -221,6 +231,11 @@ class _UploadClient:
         return summary
 
 
+def _timestamp(iso: str) -> float:
+    moment = datetime.fromisoformat(iso)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
 def _latency_summary(results: list[tuple[float, int]]) -> dict[str, Any]:
     latencies = sorted(t for t, _ in results)
     return {
@@ -252,17 +267,17 @@ def _processing(
             r.raise_for_status()
             durations[r.json()["id"]] = probe.duration_s
         worker = _start(["qa_service.cli", "worker"], env)
-        started = time.monotonic()
-        finished: dict[str, float] = {}
+        started = datetime.now(UTC).timestamp()
+        finished: dict[str, float] = {}  # the service's own completion times
         try:
             while len(finished) < calls:
-                time.sleep(0.2)
+                time.sleep(1.0)
                 for call_id in durations.keys() - finished.keys():
                     body = http.get(f"/v1/calls/{call_id}", headers=headers).json()
                     if body["status"] == "failed":
                         raise RuntimeError(f"call {call_id} failed: {body['error']}")
                     if body["status"] == "done":
-                        finished[call_id] = time.monotonic()
+                        finished[call_id] = _timestamp(body["finished_at"])
                 if worker.poll() is not None:
                     raise RuntimeError("the worker exited")
         finally:
