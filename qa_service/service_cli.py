@@ -1,13 +1,18 @@
-"""`qa-service worker` and `qa-service keys …`: service commands that need no web layer."""
+"""`qa-service worker`, `keys …` and `users …`: service commands that need no web layer."""
 
 from __future__ import annotations
 
 import argparse
 import signal
 import threading
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 from qa_service.config import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 def add_commands(sub: Any) -> None:
@@ -61,14 +66,22 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_keys_create(args: argparse.Namespace) -> int:
-    from qa_service import keys
+@contextmanager
+def _database() -> Iterator[Session]:
+    """The service's database, migrated to the current schema; one transaction."""
     from qa_service.db.session import session_scope
     from qa_service.service import prepare
 
     settings = Settings()
     prepare(settings)
     with session_scope(settings.db_url) as session:
+        yield session
+
+
+def _cmd_keys_create(args: argparse.Namespace) -> int:
+    from qa_service import keys
+
+    with _database() as session:
         key = keys.create_key(session, args.role, args.name, args.webhook_url)
     print(key)
     return 0
@@ -76,12 +89,8 @@ def _cmd_keys_create(args: argparse.Namespace) -> int:
 
 def _cmd_keys_revoke(args: argparse.Namespace) -> int:
     from qa_service import keys
-    from qa_service.db.session import session_scope
-    from qa_service.service import prepare
 
-    settings = Settings()
-    prepare(settings)
-    with session_scope(settings.db_url) as session:
+    with _database() as session:
         keys.revoke_key(session, args.prefix)
     return 0
 
@@ -102,13 +111,9 @@ def read_password(stdin: Any = None) -> str:
 
 def _cmd_users_create(args: argparse.Namespace) -> int:
     from qa_service import users
-    from qa_service.db.session import session_scope
-    from qa_service.service import prepare
 
     password = read_password()
-    settings = Settings()
-    prepare(settings)
-    with session_scope(settings.db_url) as session:
+    with _database() as session:
         user = users.create_user(session, args.username, password, args.role, args.team)
         print(f"user {user.username} ({user.role}{', team ' + user.team if user.team else ''}) created")
     return 0
@@ -116,24 +121,16 @@ def _cmd_users_create(args: argparse.Namespace) -> int:
 
 def _cmd_users_passwd(args: argparse.Namespace) -> int:
     from qa_service import users
-    from qa_service.db.session import session_scope
-    from qa_service.service import prepare
 
     password = read_password()
-    settings = Settings()
-    prepare(settings)
-    with session_scope(settings.db_url) as session:
+    with _database() as session:
         users.set_password(session, args.username, password)
     return 0
 
 
 def _cmd_users_disable(args: argparse.Namespace) -> int:
     from qa_service import users
-    from qa_service.db.session import session_scope
-    from qa_service.service import prepare
 
-    settings = Settings()
-    prepare(settings)
-    with session_scope(settings.db_url) as session:
+    with _database() as session:
         users.disable_user(session, args.username)
     return 0
