@@ -492,11 +492,14 @@ def apology_after_complaint(check: s.ApologyAfterComplaint, ctx: Context) -> Fin
 
 
 _ZH_NUM = "[0-9一二三四五六七八九十两百半]+"
+_EN_DAY = "today|tonight|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
 _DEADLINE = re.compile(
     rf"(?:{_ZH_NUM}个?(?:小时|工作日|个工作日|天|日|分钟|周|星期)(?:之内|以内|内)?)"
     rf"|(?:(?:今天|明天|后天|本周|下周|周[一二三四五六日天]|星期[一二三四五六日天])(?:上午|下午|晚上|中午)?(?:{_ZH_NUM}点(?:半|{_ZH_NUM}分)?)?(?:之前|以前|前|内)?)"
-    r"|(?:within (?:[\w-]+ ){0,3}(?:hours?|days?|business days?|working days?|minutes?|weeks?))"
-    r"|(?:by (?:tonight|tomorrow|today|monday|tuesday|wednesday|thursday|friday|the end of (?:the )?(?:day|week))(?: (?:morning|afternoon|evening|night))?)"
+    r"|(?:(?:within|in) (?:[\w-]+ ){0,3}(?:hours?|days?|business days?|working days?|minutes?|weeks?)\b)"
+    rf"|(?:\b(?:by|before|until) (?:{_EN_DAY}|the end of (?:the )?(?:day|week)|end of (?:the )?(?:day|week)|noon|midnight)\b)"
+    rf"|(?:\b(?:by|before|at) (?:[\w-]+ ){{0,2}}?(?:\d{{1,2}}(?::\d{{2}})? ?)?(?:o'?\s?clock|[ap]\.?m\b|noon)(?: (?:{_EN_DAY}))?)"
+    rf"|(?:\b(?:later today|this (?:morning|afternoon|evening|week)|(?:{_EN_DAY})(?: (?:morning|afternoon|evening|night))?)\b)"
 )
 
 
@@ -509,6 +512,15 @@ def resolution(check: s.Resolution, ctx: Context) -> Finding:
     call = ctx.call
     utts = _windowed(check, ctx) or []
     promises = _phrase_hits(check.follow_up_phrases, utts, ctx, check.threshold, all_hits=True)
+    if check.commitment_markers:
+        commitment = re.compile(
+            r"(?<!\w)(?:" + "|".join(re.escape(m.lower()) for m in check.commitment_markers) + r")(?!\w)"
+        )
+        promises = [
+            h
+            for h in promises
+            if any(commitment.search(call.utterances[i].text_normalized) for i in h.utterances)
+        ]
     for hit in promises:
         utt = call.utterances[hit.utterances[-1]]
         deadline = extract_deadline(utt.text_normalized)

@@ -139,6 +139,11 @@ class Resolution(_Check):
     kind: Literal["resolution"]
     resolved_phrases: list[str] = Field(min_length=1)
     follow_up_phrases: list[str] = Field(min_length=1)
+    commitment_markers: list[str] = Field(
+        default_factory=list,
+        description='when given, a follow-up counts only if its utterance also commits ("we\'ll", "I will"): '
+        '"the adjuster usually replies in a few days" promises nothing',
+    )
     threshold: float = Field(default=0.85, gt=0, le=1)
     resolved_classifier: ClassifierSpec | None = None
 

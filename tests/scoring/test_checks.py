@@ -9,6 +9,8 @@ import pytest
 from qa_service.scoring import schema as s
 from qa_service.scoring.checks import CHECKS, Context, extract_deadline
 from qa_service.scoring.findings import Finding
+from qa_service.scoring.schema import load_rubric
+from tests.conftest import ROOT
 from tests.scoring.conftest import dialogue
 
 
@@ -233,6 +235,28 @@ def test_resolution_outcomes(said, status, outcome):
     assert (f.status, f.data["outcome"]) == (status, outcome)
 
 
+def _en_resolution() -> s.Resolution:
+    rubric = load_rubric(ROOT / "rubric" / "en-US.default.yaml").rubric
+    check = next(c for c in rubric.checks if c.id == "follow_up_commitment")
+    assert isinstance(check, s.Resolution)
+    return check
+
+
+@pytest.mark.parametrize(
+    ("said", "outcome"),
+    [
+        ("agent: We'll call you back within twenty four hours.", "follow_up_promised"),
+        ("agent: Someone will text you a new slot by five o'clock today.", "follow_up_promised"),
+        ("agent: The adjuster usually replies in a few days.", "unresolved"),  # nobody commits
+        ("agent: You can call the main number tomorrow morning.", "unresolved"),
+        ("agent: I'll get back to you.", "unresolved"),  # no deadline
+    ],
+)
+def test_english_follow_up_needs_a_commitment_and_a_deadline(said, outcome):
+    f = run(_en_resolution(), said, language="en")
+    assert f.data["outcome"] == outcome
+
+
 @pytest.mark.parametrize(
     ("text", "deadline"),
     [
@@ -242,6 +266,14 @@ def test_resolution_outcomes(said, status, outcome):
         ("We will call you back within two business days", "within two business days"),
         ("we'll call you back within twenty four hours", "within twenty four hours"),
         ("you'll get an email by tonight", "by tonight"),
+        ("we'll call you in the next 24 hours", "in the next 24 hours"),
+        ("we'll text you a new slot by five o'clock today", "by five o'clock today"),
+        ("I'll ring you back by 5pm", "by 5pm"),
+        ("someone will call you tomorrow morning", "tomorrow morning"),
+        ("I'll update you later today", "later today"),
+        ("we'll email you before the end of the week", "before the end of the week"),
+        ("we'll get back to you", None),
+        ("at the moment I can't see it", None),
         ("稍后回复您", None),
     ],
 )

@@ -40,13 +40,13 @@ def _greeting(match: str) -> s.RequiredPhrase:
 )
 def test_semantic_match_finds_a_paraphrased_greeting(match, status):
     call = dialogue(
-        "[0.5-3] agent: Hello, Rachel speaking, what can I do for you today?\n[4-6] customer: Hi.", "en"
+        "[0.5-3] agent: Hello, Rachel speaking, what do you need help with today?\n[4-6] customer: Hi.", "en"
     )
     finding = CHECKS["required_phrase"](_greeting(match), Context(call=call, low_prob=0.4))
     assert finding.status == status
     if status == "passed":
         [evidence] = finding.evidence
-        assert evidence.matched == "what can i do for you today?"
+        assert evidence.matched == "what do you need help with today?"
         assert 0.65 <= (evidence.similarity or 0) < 1
         assert finding.needs_review  # a match by meaning is for a person to confirm
 
