@@ -158,6 +158,9 @@ class CallDetail(CallSummary):
                         "status": "passed",
                         "severity": "normal",
                         "needs_review": False,
+                        "detail": "found '很高兴为您服务'",
+                        "detail_code": "phrase.found",
+                        "detail_params": {"phrase": "很高兴为您服务"},
                         "evidence": [
                             {
                                 "role": "agent",

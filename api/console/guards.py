@@ -18,11 +18,14 @@ class SignInRequired(Exception):
 
 
 class ConsolePageError(Exception):
-    """An error page: ``key`` names its message in the catalogue; ``detail`` adds the cause."""
+    """An error page: ``key`` names its message in the catalogue; ``detail`` adds the cause, and
+    ``code`` (a typed error's) says that cause in the page's language."""
 
-    def __init__(self, status_code: int, key: str, detail: str | None = None) -> None:
+    def __init__(
+        self, status_code: int, key: str, detail: str | None = None, code: str | None = None
+    ) -> None:
         super().__init__(key)
-        self.status_code, self.key, self.detail = status_code, key, detail
+        self.status_code, self.key, self.detail, self.code = status_code, key, detail, code
 
 
 def current_user(request: Request, settings: SettingsDep) -> SignedIn:

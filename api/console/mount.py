@@ -28,7 +28,7 @@ def install(app: FastAPI) -> None:
         return page(
             request,
             "error.html",
-            {"error_key": exc.key, "detail": exc.detail, "status": exc.status_code},
+            {"error_key": exc.key, "detail": exc.detail, "code": exc.code, "status": exc.status_code},
             user,
             status_code=exc.status_code,
         )

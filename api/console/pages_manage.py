@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from api.console.guards import Admin, ConsolePageError, Staff, Supervisor, checked_form
-from api.console.render import page, redirect
+from api.console.render import failed, page, redirect
 from api.deps import SessionDep, SettingsDep
 from qa_service import rubrics
 from qa_service.db.tables import Call, Dispute, Rubric, SpotCheckPick, SpotCheckPlan, SpotCheckRun
@@ -90,7 +90,9 @@ async def run_plan(plan_id: int, request: Request, user: Supervisor, session: Se
         )
     except (QAError, ValueError) as exc:
         session.rollback()
-        return redirect("/spot-checks", "error", "flash.run_failed", getattr(exc, "message", str(exc)))
+        if isinstance(exc, QAError):
+            return failed("/spot-checks", "flash.run_failed", exc)
+        return redirect("/spot-checks", "error", "flash.run_failed", str(exc))
     return redirect(f"/spot-checks/runs/{run.id}", "success", "flash.run_done")
 
 
@@ -146,7 +148,7 @@ async def open_dispute(
         )
     except QAError as exc:
         session.rollback()
-        return redirect(f"/calls/{call_id}", "error", "flash.dispute_failed", exc.message)
+        return failed(f"/calls/{call_id}", "flash.dispute_failed", exc)
     return redirect(f"/calls/{call_id}", "success", "flash.dispute_opened")
 
 
@@ -166,7 +168,7 @@ async def resolve_dispute(dispute_id: int, request: Request, user: Staff, sessio
         )
     except QAError as exc:
         session.rollback()
-        return redirect("/disputes", "error", "flash.resolve_failed", exc.message)
+        return failed("/disputes", "flash.resolve_failed", exc)
     return redirect("/disputes", "success", "flash.dispute_resolved")
 
 
@@ -201,7 +203,7 @@ def rubric_detail(
     try:
         row = rubrics.get(session, rubric_id, version)
     except QAError as exc:
-        raise ConsolePageError(404, "error.no_rubric", exc.message) from exc
+        raise ConsolePageError(404, "error.no_rubric", exc.message, exc.code) from exc
     return _rubric_page(request, user, row, row.content, SAMPLE_DIALOGUE)
 
 
@@ -236,5 +238,5 @@ async def activate_rubric(
         rubrics.activate(session, rubric_id, version, _form_text(form, "queue") or None)
     except QAError as exc:
         session.rollback()
-        return redirect("/rubrics", "error", "flash.activate_failed", exc.message)
+        return failed("/rubrics", "flash.activate_failed", exc)
     return redirect("/rubrics", "success", "flash.activated", f"{rubric_id} v{version}")

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from api.console import views
 from api.console.guards import ConsolePageError, Staff, Supervisor, checked_form
-from api.console.render import page, redirect
+from api.console.render import failed, page, redirect
 from api.deps import SessionDep, SettingsDep
 from qa_service import users
 from qa_service.db.calls import CallFilters, list_calls
@@ -116,7 +116,7 @@ async def claim(
         )
     except QAError as exc:
         session.rollback()
-        return redirect("/queue", "error", "flash.claim_failed", exc.message)
+        return failed("/queue", "flash.claim_failed", exc)
     return redirect(f"/calls/{item.call_id}", "success", "flash.claimed")
 
 
@@ -132,7 +132,7 @@ async def assign_evenly(
         given = queue.distribute(session, chosen, settings.review.daily_cap, workflow.actor(user.principal))
     except QAError as exc:
         session.rollback()
-        return redirect("/queue", "error", "flash.assign_failed", exc.message)
+        return failed("/queue", "flash.assign_failed", exc)
     count = sum(len(v) for v in given.values())
     return redirect("/queue", "success", "flash.assigned", str(count))
 
@@ -160,7 +160,7 @@ def search(request: Request, user: Staff, session: SessionDep, settings: Setting
         try:
             rows, next_cursor = list_calls(session, filters, cursor=p.get("cursor") or None, limit=50)
         except QAError as exc:
-            raise ConsolePageError(400, "error.bad_search", exc.message) from exc
+            raise ConsolePageError(400, "error.bad_search", exc.message, exc.code) from exc
     checks = sorted(
         {
             f["check_id"]

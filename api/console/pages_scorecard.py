@@ -73,7 +73,7 @@ def scorecard(
     try:
         workflow.check_team(session, user.principal, agent.team)
     except QAError as exc:
-        raise ConsolePageError(403, "error.forbidden", exc.message) from exc
+        raise ConsolePageError(403, "error.forbidden", exc.message, exc.code) from exc
     period = _period(request.query_params.get("period"), _latest_period(session, agent))
     config = service.load_config(settings.rubric_dir)
     trend = []

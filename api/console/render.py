@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
@@ -17,6 +18,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 
 from api.console import i18n
+from qa_service.errors import QAError
 from qa_service.users import SignedIn
 
 HERE = Path(__file__).resolve().parent
@@ -55,10 +57,17 @@ def language(request: Request) -> str:
     return i18n.pick_language(request.cookies.get(i18n.LANG_COOKIE))
 
 
-def flash(response: Response, kind: str, key: str, detail: str | None = None) -> Response:
-    """A message for the next page: ``kind`` is success or error, ``key`` a catalogue key."""
+def flash(
+    response: Response, kind: str, key: str, detail: str | None = None, code: str | None = None
+) -> Response:
+    """A message for the next page: ``kind`` is success or error, ``key`` a catalogue key; ``code``
+    a typed error's code, said in the page's language, with ``detail`` (its English message) below."""
     response.set_cookie(
-        FLASH_COOKIE, quote(json.dumps([kind, key, detail])), max_age=60, httponly=True, samesite="lax"
+        FLASH_COOKIE,
+        quote(json.dumps([kind, key, detail, code])),
+        max_age=60,
+        httponly=True,
+        samesite="lax",
     )
     return response
 
@@ -68,21 +77,31 @@ def _take_flash(request: Request) -> list[dict[str, str | None]]:
     if not raw:
         return []
     try:
-        kind, key, detail = json.loads(unquote(raw))
+        kind, key, detail, *rest = json.loads(unquote(raw))
     except (ValueError, TypeError):
         return []
     if kind not in ("success", "error") or not str(key).startswith("flash."):
         return []
-    return [{"kind": kind, "key": str(key), "detail": None if detail is None else str(detail)}]
+    code = rest[0] if rest and isinstance(rest[0], str) else None
+    return [{"kind": kind, "key": str(key), "detail": None if detail is None else str(detail), "code": code}]
 
 
 def redirect(
-    url: str, kind: str | None = None, key: str | None = None, detail: str | None = None
+    url: str,
+    kind: str | None = None,
+    key: str | None = None,
+    detail: str | None = None,
+    code: str | None = None,
 ) -> Response:
     response = RedirectResponse(url, status_code=303)
     if kind and key:
-        flash(response, kind, key, detail)
+        flash(response, kind, key, detail, code)
     return response
+
+
+def failed(url: str, key: str, exc: QAError) -> Response:
+    """Back to ``url`` with an error message: ``key`` says what failed, the error's code why."""
+    return redirect(url, "error", key, exc.message, exc.code)
 
 
 def page(
@@ -99,6 +118,8 @@ def page(
         "lang": lang,
         "languages": i18n.LANGUAGES,
         "t": i18n.translator(lang),
+        "finding_detail": partial(i18n.finding_detail, lang),
+        "error_message": partial(i18n.error_message, lang),
         "script_strings": i18n.script_strings(lang),
         "user": user,
         "csrf_token": user.csrf_token if user else None,

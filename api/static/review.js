@@ -7,8 +7,16 @@
   const error = document.getElementById("review-error");
   const t = window.qaStrings || {};
 
-  function fail(message) {
+  // The message in the page's language; an API error's English detail on a line below it.
+  function fail(message, detail) {
     error.textContent = message;
+    if (detail) {
+      const line = document.createElement("span");
+      line.className = "muted error-detail";
+      line.lang = "en";
+      line.textContent = detail;
+      error.append(document.createElement("br"), line);
+    }
     error.hidden = false;
     error.focus?.();
   }
@@ -62,7 +70,9 @@
         return;
       }
       const problem = await response.json().catch(() => ({}));
-      fail(`${t["js.review_failed"] || ""} ${problem.detail || response.status}`);
+      const said = problem.error && t[`errcode.${problem.error}`];
+      if (said) fail(`${t["js.review_failed"] || ""} ${said}`, problem.detail);
+      else fail(`${t["js.review_failed"] || ""} ${problem.detail || response.status}`);
     } catch (err) {
       fail(`${t["js.review_failed"] || ""} ${err.message}`);
     } finally {

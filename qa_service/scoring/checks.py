@@ -38,8 +38,16 @@ class Context:
 
 
 def _finding(
-    check: s._Check, status: Status, detail: str, evidence: list[Evidence] | None = None, **extra: Any
+    check: s._Check,
+    status: Status,
+    detail: str,
+    evidence: list[Evidence] | None = None,
+    *,
+    code: str,
+    params: dict[str, Any] | None = None,
+    **extra: Any,
 ) -> Finding:
+    """``detail`` in English; ``code`` (one of DETAIL_CODES) and ``params`` say it for translation."""
     needs_review = bool(extra.pop("needs_review", False))
     return Finding(
         check_id=check.id,
@@ -52,6 +60,8 @@ def _finding(
         detail=detail,
         evidence=tuple(evidence or ()),
         data=extra,
+        detail_code=code,
+        detail_params=params or {},
     )
 
 
@@ -174,7 +184,9 @@ def _phrase_hits(
 def required_phrase(check: s.RequiredPhrase, ctx: Context) -> Finding:
     utts = _windowed(check, ctx)
     if utts is None:
-        return _finding(check, "not_applicable", "the check it is anchored to found nothing")
+        return _finding(
+            check, "not_applicable", "the check it is anchored to found nothing", code="window.no_anchor"
+        )
     hits = _check_phrase_hits(check, utts, ctx, all_hits=False)
     inside = [h for h in hits if _in_time_window(h, check, ctx.call)]
     if inside:
@@ -186,6 +198,8 @@ def required_phrase(check: s.RequiredPhrase, ctx: Context) -> Finding:
             "passed",
             f"found {best.phrase!r}",
             [_evidence(best, ctx.call)],
+            code="phrase.found",
+            params={"phrase": best.phrase},
             needs_review=_shaky(best, ctx),
         )
     if hits:
@@ -196,27 +210,33 @@ def required_phrase(check: s.RequiredPhrase, ctx: Context) -> Finding:
             "failed",
             f"{late.phrase!r} said from {_said_from(late, ctx.call):.1f} s, outside the window",
             [_evidence(late, ctx.call)],
+            code="phrase.outside_window",
+            params={"phrase": late.phrase, "seconds": round(_said_from(late, ctx.call), 3)},
             needs_review=_shaky(late, ctx),
         )
-    return _finding(check, "failed", "none of the phrases was said")
+    return _finding(check, "failed", "none of the phrases was said", code="phrase.missing")
 
 
 def forbidden_phrase(check: s.ForbiddenPhrase, ctx: Context) -> Finding:
     utts = _windowed(check, ctx)
     if utts is None:
-        return _finding(check, "not_applicable", "the check it is anchored to found nothing")
+        return _finding(
+            check, "not_applicable", "the check it is anchored to found nothing", code="window.no_anchor"
+        )
     hits = [
         h for h in _check_phrase_hits(check, utts, ctx, all_hits=True) if _in_time_window(h, check, ctx.call)
     ]
     hits = _merge_adjacent(_dedupe(hits))
     ctx.hits[check.id] = hits
     if not hits:
-        return _finding(check, "passed", "no forbidden expression")
+        return _finding(check, "passed", "no forbidden expression", code="forbidden.none")
     return _finding(
         check,
         "failed",
         f"{len(hits)} forbidden expression(s)",
         [_evidence(h, ctx.call) for h in hits],
+        code="forbidden.found",
+        params={"count": len(hits)},
         needs_review=all(_shaky(h, ctx) for h in hits),
     )
 
@@ -260,7 +280,9 @@ def _merge_adjacent(hits: list[Hit]) -> list[Hit]:
 def regex(check: s.RegexCheck, ctx: Context) -> Finding:
     utts = _windowed(check, ctx)
     if utts is None:
-        return _finding(check, "not_applicable", "the check it is anchored to found nothing")
+        return _finding(
+            check, "not_applicable", "the check it is anchored to found nothing", code="window.no_anchor"
+        )
     pattern, exclude = re.compile(check.pattern), re.compile(check.exclude) if check.exclude else None
     matched = [
         (u, m.group(0))
@@ -278,14 +300,22 @@ def regex(check: s.RegexCheck, ctx: Context) -> Finding:
             "passed" if matched else "failed",
             "pattern found" if matched else "pattern not found",
             evidence[:1],
+            code="regex.found" if matched else "regex.not_found",
         )
-    return _finding(check, "failed" if matched else "passed", f"{len(matched)} match(es)", evidence)
+    return _finding(
+        check,
+        "failed" if matched else "passed",
+        f"{len(matched)} match(es)",
+        evidence,
+        code="regex.matches",
+        params={"count": len(matched)},
+    )
 
 
 def courtesy(check: s.Courtesy, ctx: Context) -> Finding:
     utts = _windowed(check, ctx)
     if not utts:
-        return _finding(check, "not_applicable", "no speech of the role")
+        return _finding(check, "not_applicable", "no speech of the role", code="courtesy.no_speech")
     language = ctx.call.language
     markers = [canonical_for_comparison(m, language) for m in check.markers]
     count = sum(
@@ -301,6 +331,8 @@ def courtesy(check: s.Courtesy, ctx: Context) -> Finding:
         check,
         status,
         f"{count} polite markers, {rate:.2f} {unit} (needs {need})",
+        code="courtesy.per_utterance" if check.min_per_utterance is not None else "courtesy.per_minute",
+        params={"count": count, "rate": round(rate, 3), "needed": need},
         count=count,
         rate=round(rate, 3),
     )
@@ -309,6 +341,7 @@ def courtesy(check: s.Courtesy, ctx: Context) -> Finding:
 def speech_rate(check: s.SpeechRate, ctx: Context) -> Finding:
     roles = ["agent", "customer"] if check.role == "any" else [check.role]
     evidence, failures, measured = [], [], False
+    failed_rates: list[tuple[str, float]] = []
     for role in roles:
         rate = ctx.call.speech_rate.get(role)
         if rate is None:
@@ -318,6 +351,7 @@ def speech_rate(check: s.SpeechRate, ctx: Context) -> Finding:
             check.max_per_minute and rate > check.max_per_minute
         ):
             failures.append(f"{role} {rate:.0f}/min")
+            failed_rates.append((role, rate))
         utts = ctx.call.trusted(role)
         if utts:
             evidence.append(
@@ -326,11 +360,20 @@ def speech_rate(check: s.SpeechRate, ctx: Context) -> Finding:
                 )
             )
     if not measured:
-        return _finding(check, "not_applicable", "no speech to measure")
+        return _finding(check, "not_applicable", "no speech to measure", code="speech_rate.no_speech")
     limits = f"allowed {check.min_per_minute or 0:.0f}-{check.max_per_minute or float('inf'):.0f}"
+    bounds = {"min": check.min_per_minute or 0, "max": check.max_per_minute}
     if failures:
-        return _finding(check, "failed", f"{', '.join(failures)} ({limits})", evidence)
-    return _finding(check, "passed", limits, evidence)
+        rates = [{"role": role, "rate": round(rate, 1)} for role, rate in failed_rates]
+        return _finding(
+            check,
+            "failed",
+            f"{', '.join(failures)} ({limits})",
+            evidence,
+            code="speech_rate.out_of_range",
+            params={"rates": rates, **bounds},
+        )
+    return _finding(check, "passed", limits, evidence, code="speech_rate.within_range", params=bounds)
 
 
 def dead_air(check: s.DeadAir, ctx: Context) -> Finding:
@@ -373,6 +416,8 @@ def dead_air(check: s.DeadAir, ctx: Context) -> Finding:
         "failed" if failed else "passed",
         detail,
         evidence,
+        code="dead_air.summary",
+        params={"longest_s": round(longest, 3), "total_s": round(total, 3), "holds": len(excused)},
         longest_s=round(longest, 3),
         total_s=round(total, 3),
     )
@@ -399,14 +444,22 @@ def interruption(check: s.Interruption, ctx: Context) -> Finding:
         )
     status: Status = "failed" if len(found) > check.max_count else "passed"
     return _finding(
-        check, status, f"{len(found)} interruption(s) (allowed {check.max_count})", evidence, count=len(found)
+        check,
+        status,
+        f"{len(found)} interruption(s) (allowed {check.max_count})",
+        evidence,
+        code="interruption.count",
+        params={"count": len(found), "allowed": check.max_count},
+        count=len(found),
     )
 
 
 def response_latency(check: s.ResponseLatency, ctx: Context) -> Finding:
     mean, worst = ctx.call.latency_mean_s, ctx.call.latency_max_s
     if mean is None or worst is None:
-        return _finding(check, "not_applicable", "no customer turn answered by the agent")
+        return _finding(
+            check, "not_applicable", "no customer turn answered by the agent", code="latency.no_turns"
+        )
     failed = (check.max_mean_s is not None and mean > check.max_mean_s) or (
         check.max_s is not None and worst > check.max_s
     )
@@ -414,6 +467,8 @@ def response_latency(check: s.ResponseLatency, ctx: Context) -> Finding:
         check,
         "failed" if failed else "passed",
         f"mean {mean:.1f} s, longest {worst:.1f} s",
+        code="latency.summary",
+        params={"mean_s": mean, "max_s": worst},
         mean_s=mean,
         max_s=worst,
     )
@@ -424,10 +479,17 @@ def loudness(check: s.Loudness, ctx: Context) -> Finding:
     levels = {r: ctx.call.loudness_p95.get(r) for r in roles}
     measured = {r: v for r, v in levels.items() if v is not None}
     if not measured:
-        return _finding(check, "not_applicable", "no level measured")
+        return _finding(check, "not_applicable", "no level measured", code="loudness.not_measured")
     loud = {r: v for r, v in measured.items() if v > check.max_dbfs}
     detail = ", ".join(f"{r} {v:.1f} dBFS" for r, v in measured.items()) + f" (limit {check.max_dbfs} dBFS)"
-    return _finding(check, "failed" if loud else "passed", detail, p95_dbfs=measured)
+    return _finding(
+        check,
+        "failed" if loud else "passed",
+        detail,
+        code="loudness.levels",
+        params={"levels": [{"role": r, "dbfs": v} for r, v in measured.items()], "limit": check.max_dbfs},
+        p95_dbfs=measured,
+    )
 
 
 def _classified(spec: s.ClassifierSpec, utts: list[tuple[int, Utterance]]) -> list[Hit]:
@@ -466,7 +528,7 @@ def apology_after_complaint(check: s.ApologyAfterComplaint, ctx: Context) -> Fin
             key=lambda h: h.start,
         )
     if not complaints:
-        return _finding(check, "not_applicable", "the customer did not complain")
+        return _finding(check, "not_applicable", "the customer did not complain", code="apology.no_complaint")
     first = complaints[0]
     agent_after = [
         x for x in call.trusted("agent") if x[1].start >= call.utterances[first.utterances[0]].start
@@ -480,6 +542,8 @@ def apology_after_complaint(check: s.ApologyAfterComplaint, ctx: Context) -> Fin
             "passed",
             f"apology after the complaint: {apologies[0].phrase!r}",
             [*evidence, _evidence(apologies[0], call)],
+            code="apology.found",
+            params={"phrase": apologies[0].phrase},
             needs_review=_shaky(apologies[0], ctx),
         )
     return _finding(
@@ -487,6 +551,8 @@ def apology_after_complaint(check: s.ApologyAfterComplaint, ctx: Context) -> Fin
         "failed",
         f"no apology within {check.within_utterances} agent utterances of the complaint",
         evidence,
+        code="apology.missing",
+        params={"within": check.within_utterances},
         needs_review=_shaky(first, ctx),
     )
 
@@ -531,6 +597,8 @@ def resolution(check: s.Resolution, ctx: Context) -> Finding:
                 "passed",
                 f"follow-up promised: {deadline}",
                 [_evidence(hit, call)],
+                code="resolution.follow_up",
+                params={"deadline": deadline},
                 outcome="follow_up_promised",
                 deadline=deadline,
                 needs_review=_shaky(hit, ctx),
@@ -545,6 +613,8 @@ def resolution(check: s.Resolution, ctx: Context) -> Finding:
             "passed",
             f"resolved: {resolved[0].phrase!r}",
             [_evidence(resolved[0], call)],
+            code="resolution.resolved",
+            params={"phrase": resolved[0].phrase},
             outcome="resolved",
             needs_review=_shaky(resolved[0], ctx),
         )
@@ -554,7 +624,8 @@ def resolution(check: s.Resolution, ctx: Context) -> Finding:
         if promises
         else "neither resolved nor a follow-up with a deadline"
     )
-    return _finding(check, "failed", detail, evidence, outcome="unresolved")
+    code = "resolution.no_deadline" if promises else "resolution.unresolved"
+    return _finding(check, "failed", detail, evidence, code=code, outcome="unresolved")
 
 
 def pii_disclosure(check: s.PiiDisclosure, ctx: Context) -> Finding:
@@ -569,7 +640,7 @@ def pii_disclosure(check: s.PiiDisclosure, ctx: Context) -> Finding:
         ]
         spans += [(u, kind) for kind in found]
     if not spans:
-        return _finding(check, "passed", "no full personal number read out")
+        return _finding(check, "passed", "no full personal number read out", code="pii.none")
     evidence = [
         Evidence(u.role, round(u.start, 3), round(u.end, 3), u.text_normalized, kind, 1.0)
         for u, kind in spans
@@ -579,6 +650,8 @@ def pii_disclosure(check: s.PiiDisclosure, ctx: Context) -> Finding:
         "failed",
         f"{len(spans)} full number(s) read out: {', '.join(kind for _, kind in spans)}",
         evidence,
+        code="pii.read_out",
+        params={"count": len(spans), "kinds": [kind for _, kind in spans]},
     )
 
 
@@ -592,7 +665,12 @@ def language(check: s.LanguageCheck, ctx: Context) -> Finding:
     """Utterances identified, with confidence, as another language than the expected one."""
     judged = [u for _, u in ctx.call.trusted(check.role) if u.language_id is not None]
     if not judged:
-        return _finding(check, "not_applicable", "no utterance whose language was identified")
+        return _finding(
+            check,
+            "not_applicable",
+            "no utterance whose language was identified",
+            code="language.not_identified",
+        )
     off = [
         u
         for u in judged
@@ -615,14 +693,23 @@ def language(check: s.LanguageCheck, ctx: Context) -> Finding:
             "failed",
             f"{len(off)} of {len(judged)} utterances identified as another language",
             evidence,
+            code="language.other",
+            params={"count": len(off), "judged": len(judged)},
         )
     unsure = [u for u in judged if u.language_id and u.language_id[0] != check.expected]
     if unsure and len(unsure) == len(judged):
-        return _finding(check, "not_applicable", "weak evidence: the language identification is unsure")
+        return _finding(
+            check,
+            "not_applicable",
+            "weak evidence: the language identification is unsure",
+            code="language.unsure",
+        )
     return _finding(
         check,
         "passed",
         f"{len(judged) - len(unsure)} of {len(judged)} utterances identified as {check.expected}",
+        code="language.expected",
+        params={"count": len(judged) - len(unsure), "judged": len(judged), "language": check.expected},
     )
 
 

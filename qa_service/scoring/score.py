@@ -129,6 +129,8 @@ def score_to_dict(result: CallScore) -> dict[str, Any]:
                 "points": f.points,
                 "needs_review": f.needs_review,
                 "detail": f.detail,
+                "detail_code": f.detail_code,
+                "detail_params": f.detail_params,
                 "evidence": [
                     {
                         "role": e.role,

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 
 from qa_service.scoring import schema as s
 from qa_service.scoring.checks import CHECKS, Context, extract_deadline
-from qa_service.scoring.findings import Finding
+from qa_service.scoring.findings import DETAIL_CODES, Finding
 from qa_service.scoring.schema import load_rubric
 from tests.conftest import ROOT
 from tests.scoring.conftest import dialogue
@@ -18,7 +19,15 @@ def run(check: s._Check, text: str, language: str = "zh", ctx_hits: dict | None 
     ctx = Context(call=dialogue(text, language, **metrics), low_prob=0.5)
     if ctx_hits:
         ctx.hits.update(ctx_hits)
-    return CHECKS[check.kind](check, ctx)  # type: ignore[attr-defined]
+    return well_formed(CHECKS[check.kind](check, ctx))  # type: ignore[attr-defined]
+
+
+def well_formed(finding: Finding) -> Finding:
+    """A registered message code with exactly its parameters, in values a stored result can hold."""
+    assert finding.detail_code in DETAIL_CODES, finding
+    assert set(finding.detail_params) == set(DETAIL_CODES[finding.detail_code]), finding
+    assert json.loads(json.dumps(finding.detail_params, allow_nan=False)) == finding.detail_params
+    return finding
 
 
 def greeting(**window) -> s.RequiredPhrase:
@@ -298,8 +307,10 @@ def _identified(text: str, *ids: tuple[str, float] | None) -> Finding:
     utterances = tuple(
         dataclasses.replace(u, language_id=i) for u, i in zip(call.utterances, ids, strict=True)
     )
-    return CHECKS["language"](
-        check, Context(call=dataclasses.replace(call, utterances=utterances), low_prob=0.5)
+    return well_formed(
+        CHECKS["language"](
+            check, Context(call=dataclasses.replace(call, utterances=utterances), low_prob=0.5)
+        )
     )
 
 
