@@ -42,11 +42,19 @@ _SELF_ID = {
 }
 _SERVICE = {
     "zh": re.compile(r"为您|帮您|给您|请您|您的|稍等|核实|查询一下|帮你|给你|为你"),
-    "en": re.compile(r"\blet me\b|\byour (order|account|number)\b|\bi can (help|check|see)\b|\bfor you\b"),
+    "en": re.compile(
+        r"\blet me\b|\byour (order|account|number)\b|\bi can (help|check|see)\b|\bfor you\b|\byou can\b|"
+        r"\byou('d| would| will)? (have|need) to\b|\bthe system\b|\bour (policy|system|records|team|driver)s?\b|"
+        r"\b(tracking|order|account|reference|claim|policy) number\b|\bone moment\b|\bbear with me\b"
+    ),
 }
 _CUSTOMER = {
     "zh": re.compile(r"你们|我的|我买|我家|我这|我想(问|要|退|换)|我要|投诉|怎么回事|我订"),
-    "en": re.compile(r"\byou guys\b|\bmy (order|account|package|refund)\b|\bi (want|need|ordered|bought)\b"),
+    "en": re.compile(
+        r"\byou guys\b|\bmy (order|account|package|parcel|delivery|refund|bill|card)\b|"
+        r"\bi (want|need|ordered|bought|paid|was told)\b|\bi('ve| have) been waiting\b|\bwhy should i\b|"
+        r"\byour (driver|company|engineer|technician|website|app)\b|\b(ridiculous|unbelievable)\b"
+    ),
 }
 
 # Weights of the agent score and the logistic slope; set on constructed dialogues, checked on zh-dev.

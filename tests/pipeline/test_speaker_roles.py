@@ -80,6 +80,36 @@ def test_english_roles(en_evidence):
     assert result.confidence > 0.9
 
 
+def test_a_curt_english_agent_without_greeting_is_found_by_service_language(en_evidence):
+    """A rude agent says none of the rubric's courtesy phrases; the procedure talk gives them away."""
+    dialogue = [
+        utt("A", 0.5, 1.3, "yeah, what?", language="en"),
+        utt(
+            "B",
+            1.8,
+            9.0,
+            "hi, i've been waiting all day for a delivery and you say nobody was home",
+            language="en",
+        ),
+        utt("A", 9.5, 10.5, "tracking number?", language="en"),
+        utt("B", 11.0, 13.0, "it's four four one eight", language="en"),
+        utt(
+            "A",
+            13.5,
+            16.0,
+            "well, that's what the system says. you can book a redelivery online.",
+            language="en",
+        ),
+        utt("B", 16.5, 19.0, "why should i pay? this is ridiculous.", language="en"),
+        utt(
+            "A", 19.5, 22.0, "that's not our problem, you'd have to take it up with the depot.", language="en"
+        ),
+    ]
+    result = assign_speaker_roles(dialogue, ["A", "B"], en_evidence)
+    assert result.roles == {"A": "agent", "B": "customer"}
+    assert result.confidence > 0.8
+
+
 def test_no_evidence_gives_low_confidence(zh_evidence):
     dialogue = [utt("A", 0, 1, "嗯。"), utt("B", 1.5, 2.5, "嗯。")]
     result = assign_speaker_roles(dialogue, ["A", "B"], zh_evidence)
