@@ -214,6 +214,19 @@ def resolve_session(
     )
 
 
+def sweep_sessions(session: Session, policy: ConsoleSettings, now: datetime | None = None) -> int:
+    """Delete sessions past their lifetime or idle too long (workers do this every minute)."""
+    now = now or utcnow()
+    idle_since = now - timedelta(minutes=policy.idle_timeout_min)
+    result = session.execute(
+        delete(ConsoleSession).where(
+            (ConsoleSession.expires_at <= now) | (ConsoleSession.last_seen_at < idle_since)
+        )
+    )
+    session.flush()
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def touch_session(session: Session, token: str, now: datetime | None = None) -> None:
     row = session.get(ConsoleSession, _digest(token))
     if row is not None:

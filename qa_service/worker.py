@@ -32,6 +32,7 @@ from qa_service.reviews.queue import enqueue_flagged
 from qa_service.scoring.schema import RubricError
 from qa_service.spotchecks.plans import run_due_plans
 from qa_service.storage import RecordingStore
+from qa_service.users import sweep_sessions
 from qa_service.webhooks import deliver_due, enqueue_for_call
 
 log = logging.getLogger("qa_service.worker")
@@ -39,7 +40,7 @@ log = logging.getLogger("qa_service.worker")
 # Stages in the order the pipeline reports them; a failure is charged to the one after the last
 # reported (model loading and language detection run inside 'detect_speech'..'transcribe').
 STAGES = ("decode", "detect_speech", "transcribe", "assign_roles", "measure_pacing", "score", "store")
-_PLAN_CHECK_INTERVAL_S = 60.0
+_HOUSEKEEPING_INTERVAL_S = 60.0  # due spot-check plans, expired console sessions
 # Errors no retry can fix: the recording itself, its layout, the rubric.
 PERMANENT_ERRORS: tuple[type[QAError], ...] = (AudioError, LayoutError, RubricError)
 
@@ -294,10 +295,11 @@ def run_worker(settings: Settings, stop: threading.Event, *, max_calls: int | No
     plans_checked = 0.0
     while not stop.is_set() and (max_calls is None or processed < max_calls):
         try:
-            if time.monotonic() - plans_checked > _PLAN_CHECK_INTERVAL_S:
+            if time.monotonic() - plans_checked > _HOUSEKEEPING_INTERVAL_S:
                 plans_checked = time.monotonic()
                 with session_scope(settings.db_url) as session:
                     run_due_plans(session)
+                    sweep_sessions(session, settings.console)
             deliver_due(settings)
             call_id = claim_next(settings, worker_id)
         except Exception:

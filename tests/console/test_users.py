@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 import pytest
 
 from qa_service.config import ConsoleSettings
 from qa_service.db.session import session_scope
-from qa_service.db.tables import ApiKey, utcnow
+from qa_service.db.tables import ApiKey, ConsoleSession, utcnow
 from qa_service.errors import AuthError, ConflictError, InvalidMetadataError
 from qa_service.keys import authenticate
 from qa_service.users import (
@@ -19,6 +20,7 @@ from qa_service.users import (
     hash_password,
     resolve_session,
     start_session,
+    sweep_sessions,
     verify_password,
 )
 
@@ -83,3 +85,19 @@ def test_sessions_end_when_idle_too_long_past_their_lifetime_or_when_the_user_is
     with session_scope(settings.db_url) as session:
         assert resolve_session(session, token, POLICY, now) is None
         assert isinstance(attempt_sign_in(session, "li", "password-1", POLICY, now), AuthError)
+
+
+def test_workers_sweep_sessions_that_expired_or_went_idle(settings):
+    now = utcnow()
+    with session_scope(settings.db_url) as session:
+        li = create_user(session, "li", "password-1", "reviewer")
+        wang = create_user(session, "wang", "password-1", "supervisor")
+        idle = start_session(session, li, POLICY, now - timedelta(minutes=31))
+        fresh = start_session(session, wang, POLICY, now)
+    with session_scope(settings.db_url) as session:
+        assert sweep_sessions(session, POLICY, now) == 1
+    with session_scope(settings.db_url) as session:
+        assert resolve_session(session, fresh, POLICY, now) is not None
+        assert session.get(ConsoleSession, hashlib.sha256(idle.encode()).hexdigest()) is None
+    with session_scope(settings.db_url) as session:  # past its lifetime however busy it was
+        assert sweep_sessions(session, POLICY, now + timedelta(hours=8)) == 1
