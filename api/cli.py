@@ -79,7 +79,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from qa_service import logs
-    from qa_service.service import first_admin_key, prepare
+    from qa_service.service import first_admin_key, first_console_admin, prepare
 
     logs.configure()
     settings = Settings()
@@ -87,6 +87,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     processes = args.processes or settings.service.api_processes
     _share_metrics(settings.data_dir / "prometheus")
     key = first_admin_key(settings)
+    console_password = first_console_admin(settings)
     url = f"http://{args.host}:{args.port}"
     print(
         f"qa-service listening on {url} (web console: {url}/; API docs: {url}/docs; data: {settings.data_dir})",
@@ -94,6 +95,12 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     )
     if key:
         print(f"first start: admin API key (shown once): {key}", flush=True)
+    if console_password:
+        print(
+            f"first start: web console sign-in 'admin', password (shown once): {console_password} "
+            "(change it: qa-service users passwd --username admin)",
+            flush=True,
+        )
     worker = None
     if settings.service.embedded_worker and not args.no_worker:
         worker = _EmbeddedWorker()

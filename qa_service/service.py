@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 
 from qa_service import keys, rubrics
 from qa_service.config import Settings
@@ -31,3 +32,19 @@ def first_admin_key(settings: Settings) -> str | None:
         if keys.has_admin(session):
             return None
         return keys.create_key(session, "admin", "admin")
+
+
+def first_console_admin(settings: Settings) -> str | None:
+    """On first start (no console users yet), the console user ``admin`` with a new random
+    password, which is returned to be shown once; else None."""
+    from sqlalchemy import select
+
+    from qa_service import users
+    from qa_service.db.tables import ConsoleUser
+
+    with session_scope(settings.db_url) as session:
+        if session.scalar(select(ConsoleUser.id).limit(1)) is not None:
+            return None
+        password = secrets.token_urlsafe(12)
+        users.create_user(session, "admin", password, "admin")
+        return password

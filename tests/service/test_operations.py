@@ -8,6 +8,7 @@ import logging
 import pytest
 
 from qa_service.db import migrate
+from qa_service.db.session import session_scope
 from qa_service.logs import JsonFormatter
 from tests.conftest import SAMPLES
 from tests.service.conftest import auth, metadata, upload
@@ -103,3 +104,16 @@ def test_the_first_admin_key_is_made_once(settings):
 
     assert first_admin_key(settings) is not None
     assert first_admin_key(settings) is None
+
+
+def test_the_first_console_admin_is_made_once_and_can_sign_in(settings):
+    from qa_service.db.tables import ConsoleUser
+    from qa_service.service import first_console_admin
+    from qa_service.users import attempt_sign_in
+
+    password = first_console_admin(settings)
+    assert password and len(password) >= 12
+    assert first_console_admin(settings) is None
+    with session_scope(settings.db_url) as session:
+        user = attempt_sign_in(session, "admin", password, settings.console)
+        assert isinstance(user, ConsoleUser) and user.role == "admin"
