@@ -120,6 +120,25 @@ async def claim(
     return redirect(f"/calls/{item.call_id}", "success", "flash.claimed")
 
 
+@router.post("/queue/{item_id}/assign")
+async def assign_one(
+    item_id: int, request: Request, user: Supervisor, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """A supervisor gives one item to the reviewer they choose."""
+    form = await checked_form(request, user)
+    reviewer = form.get("reviewer")
+    if not isinstance(reviewer, str) or not reviewer.isdigit():
+        return redirect("/queue", "error", "flash.choose_reviewers")
+    try:
+        item = queue.get_item(session, item_id)
+        workflow.check_team(session, user.principal, item.call.agent.team)
+        queue.assign(session, item, int(reviewer), settings.review.daily_cap, workflow.actor(user.principal))
+    except QAError as exc:
+        session.rollback()
+        return failed("/queue", "flash.assign_failed", exc)
+    return redirect("/queue", "success", "flash.assigned", "1")
+
+
 @router.post("/queue/assign")
 async def assign_evenly(
     request: Request, user: Supervisor, session: SessionDep, settings: SettingsDep

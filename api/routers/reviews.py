@@ -95,7 +95,9 @@ def assign_items(
         return {str(k): v for k, v in given.items()}
     [reviewer] = body.reviewer_ids[:1]
     for item_id in body.item_ids:
-        queue.assign(session, queue.get_item(session, item_id), reviewer, cap, by, reopen=True)
+        item = queue.get_item(session, item_id)
+        workflow.check_team(session, principal, item.call.agent.team)
+        queue.assign(session, item, reviewer, cap, by, reopen=True)
     return {str(reviewer): body.item_ids}
 
 

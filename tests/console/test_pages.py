@@ -76,6 +76,27 @@ def test_every_console_form_needs_the_session_csrf_token(client, people, call_id
     assert "已分配给我" in client.get(claimed.headers["location"]).text
 
 
+def test_a_supervisor_assigns_one_call_to_the_reviewer_they_choose(client, people, call_id, settings):
+    with session_scope(settings.db_url) as session:
+        create_user(session, "qian", PASSWORD, "supervisor", team="二组")
+    item = _item(settings, call_id)
+    csrf = signed_in(client, "qian")  # scoped to another team: refused, nothing assigned
+    refused = client.post(f"/queue/{item}/assign", data={"reviewer": str(people["zhao"]), "csrf_token": csrf})
+    assert refused.status_code == 303 and "分配失败" in client.get(refused.headers["location"]).text
+    client.cookies.clear()
+    csrf = signed_in(client, "wang")
+    page = client.get("/queue").text
+    assert f'action="/queue/{item}/assign"' in page and 'aria-label="分配给 pbx-c1"' in page
+    done = client.post(f"/queue/{item}/assign", data={"reviewer": str(people["zhao"]), "csrf_token": csrf})
+    assert done.status_code == 303 and "已分配的通话数" in client.get(done.headers["location"]).text
+    with session_scope(settings.db_url) as session:
+        stored = session.get(ReviewItem, item)
+        assert stored is not None and (stored.status, stored.assigned_to) == ("assigned", people["zhao"])
+    client.cookies.clear()
+    csrf = signed_in(client, "li")  # reviewers cannot assign to others
+    assert client.post(f"/queue/{item}/assign", data={"reviewer": "1", "csrf_token": csrf}).status_code == 403
+
+
 def test_templates_put_a_csrf_field_in_every_post_form():
     for path in TEMPLATES.glob("*.html"):
         for form in re.findall(r"<form[^>]*method=\"post\"[^>]*>(.*?)</form>", path.read_text(), re.S):

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from qa_service.db.session import session_scope
-from qa_service.db.tables import ApiKey, AuditEntry, Call, utcnow
+from qa_service.db.tables import ApiKey, AuditEntry, Call, ReviewItem, utcnow
 from qa_service.keys import create_key
 from qa_service.reviews.queue import enqueue_flagged
 from qa_service.worker import apply_score, claim_next, process_call
@@ -186,6 +186,12 @@ def test_disputes_close_after_the_window_and_respect_team_scope(client, keys, fl
         "/v1/disputes", headers=auth(scoped), json={"call_id": call_id, "check_id": "closing", "reason": "x"}
     )
     assert foreign.status_code == 403
+    with session_scope(settings.db_url) as session:
+        item = session.scalars(select(ReviewItem).where(ReviewItem.call_id == call_id)).one()
+        create_key(session, "reviewer", "any-reviewer")
+        reviewer_id = session.scalars(select(ApiKey.id).where(ApiKey.name == "any-reviewer")).one()
+    explicit = {"mode": "explicit", "reviewer_ids": [reviewer_id], "item_ids": [item.id]}
+    assert client.post("/v1/review-queue/assign", headers=auth(scoped), json=explicit).status_code == 403
     with session_scope(settings.db_url) as session:
         call = session.get(Call, call_id)
         assert call is not None
