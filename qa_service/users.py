@@ -9,6 +9,7 @@ Each session has its own CSRF token. A user acts through an identity row in ``ap
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -54,8 +55,13 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(computed.hex(), digest)
 
 
-# Unknown user names cost as much as wrong passwords, so timing does not tell which names exist.
-_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked for unknown user names, so that timing does not tell which names exist. Made on
+    first use, not at import: every command and worker imports this module."""
+    return hash_password(secrets.token_urlsafe(16))
+
+
 _WRONG = "wrong user name or password"
 
 
@@ -129,7 +135,7 @@ def attempt_sign_in(
     now = now or utcnow()
     user = session.scalar(select(ConsoleUser).where(ConsoleUser.username == username))
     if user is None or user.disabled:
-        verify_password(password, _DUMMY_HASH)
+        verify_password(password, _dummy_hash())
         return AuthError(_WRONG)
     if user.locked_until is not None and now < user.locked_until:
         minutes = max(1, round((user.locked_until - now).total_seconds() / 60))

@@ -181,12 +181,17 @@ def _phrase_hits(
     return sorted(hits, key=lambda h: (h.start, -h.similarity))
 
 
+def _unanchored(check: s._Check) -> Finding:
+    """A check windowed relative to another check's hit, when that check found nothing."""
+    return _finding(
+        check, "not_applicable", "the check it is anchored to found nothing", code="window.no_anchor"
+    )
+
+
 def required_phrase(check: s.RequiredPhrase, ctx: Context) -> Finding:
     utts = _windowed(check, ctx)
     if utts is None:
-        return _finding(
-            check, "not_applicable", "the check it is anchored to found nothing", code="window.no_anchor"
-        )
+        return _unanchored(check)
     hits = _check_phrase_hits(check, utts, ctx, all_hits=False)
     inside = [h for h in hits if _in_time_window(h, check, ctx.call)]
     if inside:
@@ -220,9 +225,7 @@ def required_phrase(check: s.RequiredPhrase, ctx: Context) -> Finding:
 def forbidden_phrase(check: s.ForbiddenPhrase, ctx: Context) -> Finding:
     utts = _windowed(check, ctx)
     if utts is None:
-        return _finding(
-            check, "not_applicable", "the check it is anchored to found nothing", code="window.no_anchor"
-        )
+        return _unanchored(check)
     hits = [
         h for h in _check_phrase_hits(check, utts, ctx, all_hits=True) if _in_time_window(h, check, ctx.call)
     ]
@@ -280,9 +283,7 @@ def _merge_adjacent(hits: list[Hit]) -> list[Hit]:
 def regex(check: s.RegexCheck, ctx: Context) -> Finding:
     utts = _windowed(check, ctx)
     if utts is None:
-        return _finding(
-            check, "not_applicable", "the check it is anchored to found nothing", code="window.no_anchor"
-        )
+        return _unanchored(check)
     pattern, exclude = re.compile(check.pattern), re.compile(check.exclude) if check.exclude else None
     matched = [
         (u, m.group(0))
@@ -340,7 +341,7 @@ def courtesy(check: s.Courtesy, ctx: Context) -> Finding:
 
 def speech_rate(check: s.SpeechRate, ctx: Context) -> Finding:
     roles = ["agent", "customer"] if check.role == "any" else [check.role]
-    evidence, failures, measured = [], [], False
+    evidence, measured = [], False
     failed_rates: list[tuple[str, float]] = []
     for role in roles:
         rate = ctx.call.speech_rate.get(role)
@@ -350,7 +351,6 @@ def speech_rate(check: s.SpeechRate, ctx: Context) -> Finding:
         if (check.min_per_minute and rate < check.min_per_minute) or (
             check.max_per_minute and rate > check.max_per_minute
         ):
-            failures.append(f"{role} {rate:.0f}/min")
             failed_rates.append((role, rate))
         utts = ctx.call.trusted(role)
         if utts:
@@ -363,12 +363,13 @@ def speech_rate(check: s.SpeechRate, ctx: Context) -> Finding:
         return _finding(check, "not_applicable", "no speech to measure", code="speech_rate.no_speech")
     limits = f"allowed {check.min_per_minute or 0:.0f}-{check.max_per_minute or float('inf'):.0f}"
     bounds = {"min": check.min_per_minute or 0, "max": check.max_per_minute}
-    if failures:
+    if failed_rates:
         rates = [{"role": role, "rate": round(rate, 1)} for role, rate in failed_rates]
+        said = ", ".join(f"{role} {rate:.0f}/min" for role, rate in failed_rates)
         return _finding(
             check,
             "failed",
-            f"{', '.join(failures)} ({limits})",
+            f"{said} ({limits})",
             evidence,
             code="speech_rate.out_of_range",
             params={"rates": rates, **bounds},
