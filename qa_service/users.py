@@ -157,11 +157,17 @@ class SignedIn:
 
     principal: Principal
     user_id: int
-    username: str
-    role: str
     team: str | None
     csrf_token: str
     needs_touch: bool
+
+    @property
+    def username(self) -> str:
+        return self.principal.name
+
+    @property
+    def role(self) -> str:
+        return self.principal.role
 
 
 def _digest(token: str) -> str:
@@ -212,8 +218,6 @@ def resolve_session(
     return SignedIn(
         principal=Principal(user.key_id, user.role, user.username),
         user_id=user.id,
-        username=user.username,
-        role=user.role,
         team=user.team,
         csrf_token=row.csrf_token,
         needs_touch=now - row.last_seen_at > TOUCH_EVERY,
