@@ -26,12 +26,6 @@ TREND_PERIODS = 6
 _PERIOD = re.compile(r"^\d{4}-\d{2}$")
 
 
-def _shift(period: str, months: int) -> str:
-    year, month = (int(x) for x in period.split("-"))
-    index = year * 12 + month - 1 + months
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
 def _period(value: str | None, default: str) -> str:
     if not value:
         return default
@@ -79,7 +73,7 @@ def scorecard(
     trend = []
     card = None
     for back in range(TREND_PERIODS - 1, -1, -1):
-        label = _shift(period, -back)
+        label = service.shift_period(period, -back)
         cards = service.assess(session, config, label, agent.team)
         found = next((c for c in cards if c.agent_id == agent_id), None)
         trend.append({"period": label, "total": found.total if found else None})

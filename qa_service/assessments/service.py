@@ -31,8 +31,14 @@ def parse_period(period: str) -> tuple[date, date, str]:
     except ValueError as exc:
         raise InvalidMetadataError(f"period must look like 2026-11, got {period!r}") from exc
     end = date(year + month // 12, month % 12 + 1, 1)
-    previous = date(year - (month == 1), (month - 2) % 12 + 1, 1)
-    return start, end, f"{previous.year:04d}-{previous.month:02d}"
+    return start, end, shift_period(f"{year:04d}-{month:02d}", -1)
+
+
+def shift_period(period: str, months: int) -> str:
+    """``2026-11`` moved by ``months`` (``-1``: ``2026-10``)."""
+    year, month = (int(x) for x in period.split("-"))
+    index = year * 12 + month - 1 + months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
 def load_config(rubric_dir: Path) -> AssessmentConfig:
