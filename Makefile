@@ -53,6 +53,7 @@ eval: install
 	$(BIN)/qa-service eval transcripts $(SHARED)/corpus/zh-dev
 	$(BIN)/qa-service eval facts $(SHARED)/corpus/zh-dev
 	$(BIN)/qa-service eval transcripts $(SHARED)/corpus/en-dev
+	$(BIN)/qa-service eval facts $(SHARED)/corpus/en-dev
 	$(BIN)/qa-service eval transcripts $(SHARED)/eval/real
 	$(BIN)/qa-service eval diarization $(SHARED)/corpus/zh-dev
 	$(BIN)/qa-service eval diarization $(SHARED)/eval/real/en
