@@ -266,6 +266,33 @@ def test_english_follow_up_needs_a_commitment_and_a_deadline(said, outcome):
     assert f.data["outcome"] == outcome
 
 
+def _zh_default(check_id: str) -> s._Check:
+    rubric = load_rubric(ROOT / "rubric" / "zh-CN.default.yaml").rubric
+    return next(c for c in rubric.checks if c.id == check_id)
+
+
+@pytest.mark.parametrize(
+    ("said", "matched"),
+    [
+        ("agent: 缺货了，我们不补货了，钱会退给您。", ["我们不补货"]),  # named by the seed regulation
+        ("agent: 我查了一下，是你自己操作错门。", ["你自己操作错"]),  # the particle misheard
+        ("agent: 水放得够不够，你自己去看说明书。", ["你自己去看说明书"]),
+        ("agent: 这款暂时缺货，工厂不再生产了。", []),  # the wording the regulation asks for
+        ("agent: 您可以参考说明书第三页，我也给您讲一下。", []),
+    ],
+)
+def test_zh_default_forbidden_expressions(said, matched):
+    f = run(_zh_default("forbidden_expressions"), said)
+    assert [e.matched for e in f.evidence] == matched
+    assert f.status == ("failed" if matched else "passed")
+
+
+def test_zh_default_hears_a_complaint_about_an_unusable_product():
+    f = run(_zh_default("apology_after_complaint"), "customer: 这两天煮饭老是夹生，根本没法吃。\nagent: 非常抱歉。")
+    assert f.status == "passed"
+    assert [e.matched for e in f.evidence][0] == "根本没法"
+
+
 @pytest.mark.parametrize(
     ("text", "deadline"),
     [
