@@ -288,9 +288,12 @@ def test_zh_default_forbidden_expressions(said, matched):
 
 
 def test_zh_default_hears_a_complaint_about_an_unusable_product():
-    f = run(_zh_default("apology_after_complaint"), "customer: 这两天煮饭老是夹生，根本没法吃。\nagent: 非常抱歉。")
+    f = run(
+        _zh_default("apology_after_complaint"),
+        "customer: 这两天煮饭老是夹生，根本没法吃。\nagent: 非常抱歉。",
+    )
     assert f.status == "passed"
-    assert [e.matched for e in f.evidence][0] == "根本没法"
+    assert f.evidence[0].matched == "根本没法"
 
 
 @pytest.mark.parametrize(
