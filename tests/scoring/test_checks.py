@@ -287,6 +287,21 @@ def test_zh_default_forbidden_expressions(said, matched):
     assert f.status == ("failed" if matched else "passed")
 
 
+@pytest.mark.parametrize(
+    ("said", "asked"),
+    [
+        ("agent: 好的。请问还有什么可以帮您的吗？", True),
+        ("agent: 已经处理好了，还有什么可以帮您吗？", True),
+        ("agent: 您好，请问有什么可以帮您的吗？", False),  # the greeting, one character away
+        ("agent: 您好，有什么可以帮您的？", False),
+        ("agent: 你好，请问有什么可以帮您吗？", False),
+    ],
+)
+def test_zh_default_confirm_other_questions_is_not_the_greeting(said, asked):
+    f = run(_zh_default("confirm_other_questions"), said)
+    assert (f.status == "passed") is asked
+
+
 def test_zh_default_hears_a_complaint_about_an_unusable_product():
     f = run(
         _zh_default("apology_after_complaint"),
