@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
@@ -70,12 +71,32 @@ def loaded(row: Rubric) -> LoadedRubric:
     return parse_rubric(row.content, f"{row.rubric_id}@{row.version}")
 
 
-def seed_defaults(session: Session, rubric_dir: Path) -> None:
-    """Publish the bundled default rubrics; activate each where its language has none active."""
+@dataclass
+class SeedReport:
+    activated: list[str] = field(default_factory=list)  # "id@version"
+    refused: list[str] = field(default_factory=list)  # why a default was not published
+
+
+def seed_defaults(session: Session, rubric_dir: Path) -> SeedReport:
+    """Publish the bundled default rubrics.
+
+    A default becomes active where its language has no general rubric active, and replaces an
+    older version of itself: a deployment that runs on the defaults gets their corrections,
+    one that activated its own rubric keeps it. An edited default that kept its version is
+    refused (published versions are immutable) and the published one stays in force.
+    """
+    report = SeedReport()
     for name in DEFAULT_RUBRICS.values():
         path = rubric_dir / name
         if not path.is_file():
             continue
-        row, _ = publish(session, path.read_text(encoding="utf-8"), str(path))
-        if active_for(session, row.language, None) is None:
+        try:
+            row, _ = publish(session, path.read_text(encoding="utf-8"), str(path))
+        except ConflictError as exc:
+            report.refused.append(exc.message)
+            continue
+        current = active_for(session, row.language, None)
+        if current is None or (current.rubric_id == row.rubric_id and current.version < row.version):
             activate(session, row.rubric_id, row.version)
+            report.activated.append(f"{row.rubric_id}@{row.version}")
+    return report

@@ -9,7 +9,6 @@ from qa_service import keys, rubrics
 from qa_service.config import Settings
 from qa_service.db import migrate
 from qa_service.db.session import session_scope
-from qa_service.errors import ConflictError
 
 log = logging.getLogger("qa_service.service")
 
@@ -19,11 +18,11 @@ def prepare(settings: Settings) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     migrate.upgrade(settings.db_url)
     with session_scope(settings.db_url) as session:
-        try:
-            rubrics.seed_defaults(session, settings.rubric_dir)
-        except ConflictError as exc:
-            # An edited default kept its version: the published one stays in force.
-            log.warning("default rubric not published", extra={"reason": exc.message})
+        report = rubrics.seed_defaults(session, settings.rubric_dir)
+    for rubric in report.activated:
+        log.info("default rubric active", extra={"rubric": rubric})
+    for reason in report.refused:
+        log.warning("default rubric not published", extra={"reason": reason})
 
 
 def first_admin_key(settings: Settings) -> str | None:

@@ -8,6 +8,7 @@ from typing import Any
 import av
 import numpy as np
 import pytest
+import yaml
 
 from qa_service.config import Settings
 
@@ -15,6 +16,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
+# The bundled zh-CN default's version, which the service publishes and activates at start.
+ZH_DEFAULT_VERSION: int = yaml.safe_load((ROOT / "rubric" / "zh-CN.default.yaml").read_text())["version"]
 
 
 @pytest.fixture(scope="session")

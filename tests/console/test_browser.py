@@ -20,7 +20,7 @@ from qa_service.db.tables import Call
 from qa_service.keys import create_key
 from qa_service.users import create_user
 from qa_service.worker import claim_next, process_call
-from tests.conftest import ROOT, SAMPLES
+from tests.conftest import ROOT, SAMPLES, ZH_DEFAULT_VERSION
 from tests.console.conftest import PASSWORD, make_settings
 from tests.service.conftest import metadata, upload
 from tests.service.live import live_server
@@ -215,7 +215,7 @@ def test_every_control_has_an_accessible_name(browser: Browser, service: dict[st
         f"/team?period={PERIOD}",
         "/spot-checks",
         "/disputes",
-        "/rubrics/zh-CN.default/1",
+        f"/rubrics/zh-CN.default/{ZH_DEFAULT_VERSION}",
     ):
         page.goto(f"{url}{path}")
         assert page.evaluate(UNNAMED_CONTROLS) == [], path

@@ -16,6 +16,7 @@ from qa_service.config import PiiSettings
 from qa_service.db.session import session_scope
 from qa_service.db.tables import AuditEntry, Review, ReviewItem
 from qa_service.users import attempt_sign_in, create_user
+from tests.conftest import ZH_DEFAULT_VERSION
 from tests.console.conftest import PASSWORD, PEOPLE, make_settings, scored_call, signed_in
 
 TEMPLATES = Path(i18n.__file__).parent / "templates"
@@ -37,7 +38,7 @@ PAGES = {  # path: roles that may open it
     "/spot-checks": {"reviewer", "supervisor", "admin"},
     "/disputes": {"reviewer", "supervisor", "admin"},
     "/rubrics": {"reviewer", "supervisor", "admin"},
-    "/rubrics/zh-CN.default/1": {"reviewer", "supervisor", "admin"},
+    f"/rubrics/zh-CN.default/{ZH_DEFAULT_VERSION}": {"reviewer", "supervisor", "admin"},
     "/team": {"supervisor", "admin"},
     "/agents/A1024/scorecard?period=2026-11": {"supervisor", "admin"},
 }
@@ -60,7 +61,7 @@ def test_forms_of_other_roles_are_refused(client, people, call_id):
     for path, data in {
         "/spot-checks/plans": {"name": "x", "mode": "count", "size": "2"},
         "/queue/assign": {"reviewer": "1"},
-        "/rubrics/zh-CN.default/1/activate": {},
+        f"/rubrics/zh-CN.default/{ZH_DEFAULT_VERSION}/activate": {},
     }.items():
         assert client.post(path, data={**data, "csrf_token": csrf}).status_code == 403, path
 
@@ -238,7 +239,7 @@ def test_spot_check_plans_disputes_and_rubrics_through_the_forms(client, people,
     assert resolved.status_code == 303 and "申诉已处理" in client.get("/disputes").text
 
     tried = client.post(
-        "/rubrics/zh-CN.default/1/try",
+        f"/rubrics/zh-CN.default/{ZH_DEFAULT_VERSION}/try",
         data={
             "csrf_token": csrf,
             "content": _rubric(settings),
@@ -247,7 +248,8 @@ def test_spot_check_plans_disputes_and_rubrics_through_the_forms(client, people,
     )
     assert tried.status_code == 200 and "标准有效" in tried.text and "forbidden_expressions" in tried.text
     broken = client.post(
-        "/rubrics/zh-CN.default/1/try", data={"csrf_token": csrf, "content": "id: [", "dialogue": ""}
+        f"/rubrics/zh-CN.default/{ZH_DEFAULT_VERSION}/try",
+        data={"csrf_token": csrf, "content": "id: [", "dialogue": ""},
     )
     assert "标准有误" in broken.text
 
@@ -307,7 +309,9 @@ def test_console_pages_forbid_outside_assets_and_framing(client, people):
 
 def test_admins_activate_a_rubric_version_for_a_queue(client, people, settings):
     csrf = signed_in(client, "root")
-    done = client.post("/rubrics/zh-CN.default/1/activate", data={"csrf_token": csrf, "queue": "vip"})
+    done = client.post(
+        f"/rubrics/zh-CN.default/{ZH_DEFAULT_VERSION}/activate", data={"csrf_token": csrf, "queue": "vip"}
+    )
     assert done.status_code == 303 and "已启用" in client.get("/rubrics").text
     assert "启用中: vip" in client.get("/rubrics").text
     missing = client.post("/rubrics/zh-CN.default/9/activate", data={"csrf_token": csrf})

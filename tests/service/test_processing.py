@@ -11,7 +11,7 @@ from sqlalchemy import select
 from qa_service.db.session import session_scope
 from qa_service.db.tables import Call, StageTiming
 from qa_service.worker import claim_next, process_call
-from tests.conftest import ROOT, SAMPLES
+from tests.conftest import ROOT, SAMPLES, ZH_DEFAULT_VERSION
 from tests.service.conftest import auth, metadata, upload
 
 BLAME = SAMPLES / "zh-dev-11-cut.wav"  # agent on the left; blame-shifting in the first seconds
@@ -108,12 +108,15 @@ def test_rescoring_with_another_rubric_version_needs_no_transcription(client, ke
     admin = auth(keys["admin"])
     before = client.get(f"/v1/calls/{accepted['id']}", headers=admin).json()
     default = (ROOT / "rubric" / "zh-CN.default.yaml").read_text(encoding="utf-8")
-    strict = default.replace("version: 1", "version: 2", 1).replace("{mode: cap, cap: 60}", "{mode: zero}")
+    newer = ZH_DEFAULT_VERSION + 1
+    strict = default.replace(f"version: {ZH_DEFAULT_VERSION}", f"version: {newer}", 1).replace(
+        "{mode: cap, cap: 60}", "{mode: zero}"
+    )
     assert strict != default
     published = client.post(
         "/v1/rubrics", headers={**admin, "content-type": "application/yaml"}, content=strict.encode()
     )
-    assert published.status_code == 201 and published.json()["version"] == 2
+    assert published.status_code == 201 and published.json()["version"] == newer
     assert published.json()["active"] is False  # publishing does not activate
     changed = strict.replace("pass_threshold: 80", "pass_threshold: 70")
     immutable = client.post(
@@ -124,7 +127,7 @@ def test_rescoring_with_another_rubric_version_needs_no_transcription(client, ke
     r = client.post(
         f"/v1/calls/{accepted['id']}/rescore",
         headers=admin,
-        json={"rubric_id": "zh-CN.default", "version": 2},
+        json={"rubric_id": "zh-CN.default", "version": newer},
     )
     assert r.status_code == 200, r.text
     assert time.perf_counter() - started < 5  # no model is run

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import ZH_DEFAULT_VERSION
 from tests.service.conftest import ROLES, auth, metadata
 
 # (method, path, roles allowed). Bodies are valid enough to get past validation when allowed.
@@ -16,8 +17,8 @@ ROUTES = [
     ("POST", "/v1/calls/{id}/rescore", {"supervisor", "admin"}),
     ("GET", "/v1/rubrics", {"reviewer", "supervisor", "admin"}),
     ("POST", "/v1/rubrics", {"admin"}),
-    ("GET", "/v1/rubrics/zh-CN.default/1", {"reviewer", "supervisor", "admin"}),
-    ("POST", "/v1/rubrics/zh-CN.default/1/activate", {"admin"}),
+    ("GET", f"/v1/rubrics/zh-CN.default/{ZH_DEFAULT_VERSION}", {"reviewer", "supervisor", "admin"}),
+    ("POST", f"/v1/rubrics/zh-CN.default/{ZH_DEFAULT_VERSION}/activate", {"admin"}),
     ("GET", "/v1/agents", {"reviewer", "supervisor", "admin"}),
     ("POST", "/v1/agents", {"supervisor", "admin"}),
     ("POST", "/v1/keys", {"admin"}),
@@ -55,7 +56,7 @@ def _request(client, method, path, key, call_id):
         kwargs["files"] = {"audio": ("a.wav", (SAMPLES / "zh-dev-11-cut.wav").read_bytes())}
         kwargs["data"] = {"metadata": metadata(f"roles-{key[-6:] if key else 'none'}")}
     elif path.endswith("/rescore"):
-        kwargs["json"] = {"rubric_id": "zh-CN.default", "version": 1}
+        kwargs["json"] = {"rubric_id": "zh-CN.default", "version": ZH_DEFAULT_VERSION}
     elif path == "/v1/rubrics" and method == "POST":
         kwargs["content"] = b"id: x\n"
         kwargs["headers"]["content-type"] = "application/yaml"
