@@ -120,10 +120,11 @@ def suspect_reason(segment: Segment, asr: AsrSettings) -> str | None:
         return "no_speech_detected"
     if segment.compression_ratio > asr.max_compression_ratio:
         return "repetitive"
+    # Whisper's no-speech probability is not judged here: it belongs to a whole 30 s window, is
+    # high on the short last window of a call, and the decoder already skips a window it rates
+    # speechless unless its text is confident; words off detected speech are caught above.
     if segment.avg_logprob < asr.min_avg_logprob:
         return "low_confidence"
-    if segment.no_speech_prob > asr.max_no_speech_prob and segment.avg_logprob < -0.5:
-        return "probably_no_speech"
     return None
 
 

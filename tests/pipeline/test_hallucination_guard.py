@@ -22,8 +22,8 @@ def segment(text="您好，请问有什么可以帮您？", *, logprob=-0.3, rat
         (segment(overlap=0.2), "no_speech_detected"),
         (segment(ratio=3.1), "repetitive"),
         (segment(logprob=-1.4), "low_confidence"),
-        (segment(no_speech=0.9, logprob=-0.7), "probably_no_speech"),
-        (segment(no_speech=0.9, logprob=-0.2), None),  # confident text is kept even if quiet
+        (segment(no_speech=0.9, logprob=-1.2), "low_confidence"),
+        (segment(no_speech=0.9, logprob=-0.7), None),  # a window's no-speech rating is not the segment's
         (segment("我们会员订阅的费用是多少"), None),  # 订阅 alone is ordinary vocabulary
     ],
 )
