@@ -34,7 +34,7 @@ def score_analysis(
     # Re-scoring a stored (masked) analysis finds no numbers in its texts: keep those found before.
     out["pii"] = pii + [p for p in data.get("pii") or [] if p not in pii]
     if settings.pii.mask:
-        out["findings"] = _mask_findings(out["findings"], settings.pii.keep_last)
+        out["findings"] = _mask_findings(out["findings"], settings.pii.keep_last, data.get("language"))
     return out
 
 
@@ -50,7 +50,7 @@ def masked_result(data: dict[str, Any], keep_last: int) -> dict[str, Any]:
     """A copy of a stored result with personal numbers masked in every text, findings included
     (for readers whose role may not see them; a no-op on results stored masked)."""
     redacted, _ = redact_analysis(data, keep_last)
-    _mask_findings(redacted.get("findings") or [], keep_last)
+    _mask_findings(redacted.get("findings") or [], keep_last, data.get("language"))
     return redacted
 
 
@@ -70,12 +70,16 @@ def has_default_rubric(language: str, rubric_dir: Path) -> bool:
     return name is not None and (rubric_dir / name).is_file()
 
 
-def _mask_findings(findings: list[dict[str, Any]], keep_last: int) -> list[dict[str, Any]]:
-    from qa_service.scoring.pii import mask_pii
+def _mask_findings(
+    findings: list[dict[str, Any]], keep_last: int, language: str | None
+) -> list[dict[str, Any]]:
+    from qa_service.scoring.pii import mask_pii, mask_pii_en
 
+    mask = mask_pii_en if language == "en" else mask_pii
     for finding in findings:
         for evidence in finding["evidence"]:
-            evidence["text"] = mask_pii(evidence["text"], keep_last)
+            # Evidence is read out of its context: mask a number that might be a damaged phone.
+            evidence["text"] = mask(evidence["text"], keep_last, "personal")
             if evidence.get("matched"):
-                evidence["matched"] = mask_pii(evidence["matched"], keep_last)
+                evidence["matched"] = mask(evidence["matched"], keep_last, "personal")
     return findings

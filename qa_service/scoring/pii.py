@@ -46,14 +46,15 @@ def _classify(digits: str, phone_context: bool, language: str = "zh") -> PiiType
     return None
 
 
-def find_pii(text: str, phone_context: bool = False) -> list[PiiSpan]:
+def find_pii(text: str, asked: NumberKind | None = None) -> list[PiiSpan]:
     """Runs of spoken digits long enough to be a mobile, ID-card or bank-card number.
 
-    ``phone_context``: the talk around asks for a phone number, so a run one or two digits off
-    (the usual ASR damage) is still taken for one.
+    ``asked``: the kind of number the talk before asked for. Asked for a phone, a run one or two
+    digits off (the usual ASR damage) is still taken for one. A run the speaker names as another
+    kind of number (订单号, tracking number) is none.
     """
     found: list[PiiSpan] = []
-    i = 0
+    i = previous_end = 0
     while i < len(text):
         if text[i] not in _DIGIT or text[i] in "xX":
             i += 1
@@ -64,27 +65,68 @@ def find_pii(text: str, phone_context: bool = False) -> list[PiiSpan]:
                 digits += _DIGIT[text[j]]
                 last = j
             j += 1
-        kind = _classify(digits, phone_context)
+        kind = _labelled(text[previous_end:start], digits, asked, "zh")
         if kind is not None:
             found.append(PiiSpan(kind, start, last + 1, digits))
         i = last + 1
+        if len(digits) >= _NUMBER_MIN_DIGITS:
+            previous_end = i
     return found
 
 
-PHONE_CONTEXT = re.compile(r"电话|手机|号码|联系方式|phone|mobile|number", re.IGNORECASE)
+# What a speaker calls the number they are about to say. Other kinds come first: 订单号码 and
+# "order number" name an order, not a phone.
+_NUMBER_LABEL = re.compile(
+    r"(?P<other>(?:订|运|快递|物流|工|取件)?单号|编号|"
+    r"(?:order|tracking|reference|confirmation|claim|case|ticket)\s+(?:number|no\.?))|"
+    r"(?P<personal>电话|手机|号码|卡号|身份证|联系方式|phone|mobile|cell|number)",
+    re.IGNORECASE,
+)
 
 
-def mask_pii(text: str, keep_last: int = 4, phone_context: bool = False) -> str:
+# A number's label is looked for back to the previous number; 一下 or "one moment" is none.
+_NUMBER_MIN_DIGITS = 3
+
+
+NumberKind = Literal["personal", "other"]
+
+
+def named_number(text: str) -> NumberKind | None:
+    """``personal`` or ``other``: the kind of number the text names last, if any."""
+    labels = [m.lastgroup for m in _NUMBER_LABEL.finditer(text)]
+    return "other" if labels and labels[-1] == "other" else "personal" if labels else None
+
+
+def _labelled(before: str, digits: str, asked: NumberKind | None, language: str) -> PiiType | None:
+    # Only the speaker's own label rules a number out: a bare number after a question about an
+    # order may still be a phone, and an unmasked phone costs more than a masked order number.
+    named = named_number(before)
+    if named == "other":
+        return None
+    return _classify(digits, (named or asked) == "personal", language)
+
+
+Mask = tuple[int, int, str]  # replace text[start:end] by this
+
+
+def pii_masks(text: str, keep_last: int = 4, asked: NumberKind | None = None) -> list[Mask]:
+    """Every digit of a personal number but the last ``keep_last``, each to become ``*``."""
+    masks = []
+    for span in find_pii(text, asked):
+        positions = [k for k in range(span.start, span.end) if text[k] in _DIGIT]
+        masks += [(k, k + 1, "*") for k in positions[: max(0, len(positions) - keep_last)]]
+    return masks
+
+
+def apply_masks(text: str, masks: list[Mask]) -> str:
+    for start, end, replacement in sorted(masks, reverse=True):
+        text = text[:start] + replacement + text[end:]
+    return text
+
+
+def mask_pii(text: str, keep_last: int = 4, asked: NumberKind | None = None) -> str:
     """Replace every digit of a personal number but the last ``keep_last`` with ``*``."""
-    spans = find_pii(text, phone_context)
-    if not spans:
-        return text
-    chars = list(text)
-    for span in spans:
-        positions = [k for k in range(span.start, span.end) if chars[k] in _DIGIT]
-        for k in positions[: max(0, len(positions) - keep_last)]:
-            chars[k] = "*"
-    return "".join(chars)
+    return apply_masks(text, pii_masks(text, keep_last, asked))
 
 
 _EN_NUMBER_TOKEN = re.compile(
@@ -106,28 +148,41 @@ def _en_runs(text: str) -> list[list[tuple[int, int, str]]]:
     return runs
 
 
-def find_pii_en(text: str, phone_context: bool = False) -> list[PiiSpan]:
-    found = []
+def _en_pii_runs(text: str, asked: NumberKind | None) -> list[tuple[PiiType, list[tuple[int, int, str]]]]:
+    out = []
+    previous_end = 0
     for run in _en_runs(text):
         digits = "".join(d for _, _, d in run)
-        kind = _classify(digits, phone_context, "en")
+        kind = _labelled(text[previous_end : run[0][0]], digits, asked, "en")
         if kind is not None:
-            found.append(PiiSpan(kind, run[0][0], run[-1][1], digits))
-    return found
+            out.append((kind, run))
+        if len(digits) >= _NUMBER_MIN_DIGITS:
+            previous_end = run[-1][1]
+    return out
 
 
-def mask_pii_en(text: str, keep_last: int = 4, phone_context: bool = False) -> str:
-    """Mask the digit words or digits of English personal numbers but the last ``keep_last``."""
-    out = text
-    for run in reversed(_en_runs(text)):
-        if _classify("".join(d for _, _, d in run), phone_context, "en") is None:
-            continue
+def find_pii_en(text: str, asked: NumberKind | None = None) -> list[PiiSpan]:
+    return [
+        PiiSpan(kind, run[0][0], run[-1][1], "".join(d for _, _, d in run))
+        for kind, run in _en_pii_runs(text, asked)
+    ]
+
+
+def pii_masks_en(text: str, keep_last: int = 4, asked: NumberKind | None = None) -> list[Mask]:
+    """The digit words or digits of English personal numbers but the last ``keep_last``: one
+    ``*`` per digit."""
+    masks = []
+    for _, run in _en_pii_runs(text, asked):
         kept = 0
         for start, end, digits in reversed(run):
             if kept >= keep_last:
-                out = out[:start] + "*" * len(digits) + out[end:]
+                masks.append((start, end, "*" * len(digits)))
             kept += len(digits)
-    return out
+    return masks
+
+
+def mask_pii_en(text: str, keep_last: int = 4, asked: NumberKind | None = None) -> str:
+    return apply_masks(text, pii_masks_en(text, keep_last, asked))
 
 
 _WORD_DIGIT = dict(

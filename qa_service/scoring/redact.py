@@ -3,9 +3,24 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
-from qa_service.scoring.pii import NUMERALS, PHONE_CONTEXT, find_pii, find_pii_en, mask_pii, mask_pii_en
+from qa_service.scoring.pii import (
+    NUMERALS,
+    Mask,
+    NumberKind,
+    PiiSpan,
+    apply_masks,
+    find_pii,
+    find_pii_en,
+    named_number,
+    pii_masks,
+    pii_masks_en,
+)
+
+_Find = Callable[[str, NumberKind | None], list[PiiSpan]]
+_Masks = Callable[[str, int, NumberKind | None], list[Mask]]
 
 
 def redact_analysis(data: dict[str, Any], keep_last: int = 4) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -13,44 +28,60 @@ def redact_analysis(data: dict[str, Any], keep_last: int = 4) -> tuple[dict[str,
     out = copy.deepcopy(data)
     found: list[dict[str, Any]] = []
     english = out.get("language") == "en"
-    find, mask = (find_pii_en, mask_pii_en) if english else (find_pii, mask_pii)
+    find: _Find = find_pii_en if english else find_pii
+    masks: _Masks = pii_masks_en if english else pii_masks
     utterances = out.get("utterances", [])
     for index, utt in enumerate(utterances):
-        recent = " ".join(u.get("text_normalized", "") for u in utterances[max(0, index - 2) : index + 1])
-        context = bool(PHONE_CONTEXT.search(recent))
-        spans = find(utt.get("text_normalized", ""), context) or find(utt.get("text", ""), context)
+        # The number the last two turns asked for; labels in the utterance itself are read by find.
+        asked = named_number(
+            " ".join(u.get("text_normalized", "") for u in utterances[max(0, index - 2) : index])
+        )
+        spans = find(utt.get("text_normalized", ""), asked) or find(utt.get("text", ""), asked)
         if not spans:
             continue
-        utt["text"] = mask(utt["text"], keep_last, context)
-        utt["text_normalized"] = mask(utt.get("text_normalized", ""), keep_last, context)
-        if english:
-            _mask_english_words(utt, keep_last, context)
-            found += [
-                {"type": s.type, "role": utt["role"], "start": utt["start"], "end": utt["end"]} for s in spans
-            ]
-            continue
-        numeral_words = [w for w in utt.get("words", []) if any(ch in NUMERALS for ch in w["text"])]
-        numerals = sum(sum(ch in NUMERALS for ch in w["text"]) for w in numeral_words)
-        to_mask = max(0, numerals - keep_last)
-        for w in numeral_words:
-            chars = list(w["text"])
-            for k, ch in enumerate(chars):
-                if to_mask and ch in NUMERALS:
-                    chars[k] = "*"
-                    to_mask -= 1
-            w["text"] = "".join(chars)
-        start = numeral_words[0]["start"] if numeral_words else utt["start"]
-        end = numeral_words[-1]["end"] if numeral_words else utt["end"]
+        for key in ("text", "text_normalized"):
+            utt[key] = apply_masks(utt.get(key, ""), masks(utt.get(key, ""), keep_last, asked))
+        words = utt.get("words", [])
+        times = _mask_words(words, find, masks, keep_last, asked)
+        if times is None and not english:
+            # Only the normalised text shows the number (e.g. 16号 read as a digit run): mask
+            # every numeral the words carry but the last ones, and time it by those words.
+            times = _mask_numerals(words, keep_last)
+        start, end = times or (utt["start"], utt["end"])
         found += [{"type": s.type, "role": utt["role"], "start": start, "end": end} for s in spans]
     return out, found
 
 
-def _mask_english_words(utt: dict[str, Any], keep_last: int, context: bool) -> None:
-    """Mask number words in the word list the same way as in the utterance text."""
-    words = utt.get("words", [])
+def _mask_words(
+    words: list[dict[str, Any]], find: _Find, masks: _Masks, keep_last: int, asked: NumberKind | None
+) -> tuple[float, float] | None:
+    """Mask, character for character, what the text's masking covers in the words' own text;
+    the time from the first to the last word of the numbers, or None when the words show none."""
     joined = "".join(w["text"] for w in words)
-    masked = mask_pii_en(joined, keep_last, context)
-    pos = 0
+    spans = find(joined, asked)
+    if not spans:
+        return None
+    hidden = {k for start, end, _ in masks(joined, keep_last, asked) for k in range(start, end)}
+    pos, inside = 0, []
     for w in words:
-        w["text"] = masked[pos : pos + len(w["text"])]
-        pos += len(w["text"])
+        end = pos + len(w["text"])
+        if any(s.start < end and pos < s.end for s in spans):
+            inside.append(w)
+        w["text"] = "".join("*" if pos + k in hidden else ch for k, ch in enumerate(w["text"]))
+        pos = end
+    return inside[0]["start"], inside[-1]["end"]
+
+
+def _mask_numerals(words: list[dict[str, Any]], keep_last: int) -> tuple[float, float] | None:
+    numeral_words = [w for w in words if any(ch in NUMERALS for ch in w["text"])]
+    if not numeral_words:
+        return None
+    to_mask = max(0, sum(sum(ch in NUMERALS for ch in w["text"]) for w in numeral_words) - keep_last)
+    for w in numeral_words:
+        chars = list(w["text"])
+        for k, ch in enumerate(chars):
+            if to_mask and ch in NUMERALS:
+                chars[k] = "*"
+                to_mask -= 1
+        w["text"] = "".join(chars)
+    return numeral_words[0]["start"], numeral_words[-1]["end"]

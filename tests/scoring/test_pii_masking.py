@@ -29,12 +29,45 @@ def test_other_numbers_are_not_pii(text):
     assert find_pii(text) == []
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "订单号我看一下，一四七八，六六一，三九五二",  # a misheard order number that looks like a mobile
+        "订单号码是一四七八六六一三九五二",
+        "您的运单号是一二三四五六七八九零一二三四五六七八",  # 18 digits, not an ID card
+    ],
+)
+def test_a_number_named_as_an_order_or_tracking_number_is_not_pii(text):
+    assert find_pii(text) == []
+    assert find_pii(text, asked="personal") == []
+
+
+def test_labels_belong_to_the_number_they_precede():
+    [span] = find_pii("订单号是一二三四五，手机是一三八一二七六四五零九")
+    assert span.digits == "13812764509"
+    assert find_pii_en("my order number is three one two five five five zero one four seven") == []
+    assert find_pii_en("the tracking number, one moment, is 3125550147") == []
+    [span] = find_pii_en(
+        "order number one two three, and my phone is three one two five five five zero one four"
+    )
+    assert span.type == "phone"  # nine digits: a damaged phone, as the speaker said
+
+
+def test_the_question_decides_what_a_damaged_bare_number_is():
+    asked_order = parse_dialogue("agent: 请您提供一下订单号。\ncustomer: 一八二六六三五一七八。", "zh")
+    assert redact_analysis(asked_order)[1] == []
+    whole = parse_dialogue("agent: 请您提供一下订单号。\ncustomer: 一四七八，六六一，三九五二。", "zh")
+    assert [p["type"] for p in redact_analysis(whole)[1]] == ["phone"]  # unnamed: masked to be safe
+    asked_phone = parse_dialogue("agent: 请问您的手机号码是多少？\ncustomer: 一八二六六三五一七八。", "zh")
+    assert [p["type"] for p in redact_analysis(asked_phone)[1]] == ["phone"]  # ten digits, one lost
+
+
 def test_a_phone_number_with_a_dropped_digit_counts_when_one_was_asked_for():
     damaged = "一八二六六三五一七八"  # ten digits
     assert find_pii(damaged) == []
-    [span] = find_pii(damaged, phone_context=True)
+    [span] = find_pii(damaged, asked="personal")
     assert span.type == "phone"
-    assert find_pii("二三四五六七八九零", phone_context=True) == []  # does not start like a mobile
+    assert find_pii("二三四五六七八九零", asked="personal") == []  # does not start like a mobile
 
 
 def test_mask_keeps_the_last_four():
@@ -66,6 +99,28 @@ def test_redact_analysis_masks_every_text_and_lists_the_pii():
     assert data["utterances"][0]["text"].endswith("四五零九")  # the input is not modified
 
 
+@pytest.mark.parametrize(
+    ("said", "language", "kept", "masked_words"),
+    [
+        ("customer: 我看一下，手机是一三八一二七六四五零九", "zh", "我看一下，手机是", 7),
+        (
+            "customer: one moment, it's three one two five five five zero one four seven",
+            "en",
+            " one moment,",
+            6,
+        ),
+    ],
+)
+def test_only_the_words_of_the_number_are_masked_and_timed(said, language, kept, masked_words):
+    data = parse_dialogue(said, language)
+    masked, [pii] = redact_analysis(data)
+    words = masked["utterances"][0]["words"]
+    assert "".join(w["text"] for w in words).startswith(kept)  # 一下 and "one moment" are no number
+    assert sum("*" in w["text"] for w in words) == masked_words
+    number = [w for w in data["utterances"][0]["words"] if w["start"] >= pii["start"]]
+    assert pii["end"] == words[-1]["end"] and len(number) == masked_words + 4
+
+
 def test_rescoring_a_masked_analysis_keeps_the_disclosure_and_the_pii_spans(zh_rubric):
     from qa_service.config import Settings
     from qa_service.scoring.dialogue import parse_dialogue
@@ -83,3 +138,23 @@ def test_rescoring_a_masked_analysis_keeps_the_disclosure_and_the_pii_spans(zh_r
     assert again["pii"] == first["pii"] and [p["type"] for p in again["pii"]] == ["id_card"]
     clean = score_analysis(parse_dialogue("agent: 您好\n", "zh"), Settings(), zh_rubric)
     assert {f["check_id"]: f["status"] for f in clean["findings"]}["pii_disclosure"] == "passed"
+
+
+def test_english_evidence_is_masked_like_the_transcript():
+    from qa_service.config import Settings
+    from qa_service.scoring.engine import score_analysis
+    from qa_service.scoring.schema import load_rubric
+    from tests.conftest import ROOT
+
+    card = "four five three two seven seven one eight zero six two nine three three five one"
+    data = parse_dialogue(
+        f"customer: my card is {card}\nagent: thank you, that is {card}, anything else I can help with?",
+        "en",
+    )
+    out = score_analysis(data, Settings(), load_rubric(ROOT / "rubric" / "en-US.default.yaml"))
+    evidence = [e for f in out["findings"] for e in f["evidence"]]
+    assert {f["check_id"]: f["status"] for f in out["findings"]}["pii_disclosure"] == "failed"
+    assert evidence and all("four five three two" not in e["text"] for e in evidence)
+    assert any(e["text"].endswith("three three five one, anything else i can help with?") for e in evidence)
+    for utt in out["utterances"]:
+        assert "four five three two" not in "".join(w["text"] for w in utt["words"])
