@@ -77,7 +77,7 @@ def find_pii(text: str, asked: NumberKind | None = None) -> list[PiiSpan]:
 # What a speaker calls the number they are about to say. Other kinds come first: 订单号码 and
 # "order number" name an order, not a phone.
 _NUMBER_LABEL = re.compile(
-    r"(?P<other>(?:订|运|快递|物流|工|取件)?单号|编号|"
+    r"(?P<other>(?:订|运|快递|物流|工|取件)?单号|"
     r"(?:order|tracking|reference|confirmation|claim|case|ticket)\s+(?:number|no\.?))|"
     r"(?P<personal>电话|手机|号码|卡号|身份证|联系方式|phone|mobile|cell|number)",
     re.IGNORECASE,
