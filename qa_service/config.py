@@ -203,6 +203,10 @@ class ConsoleSettings(BaseModel):
     )
     max_failed_sign_ins: int = Field(default=5, ge=1, description="failures in a row before a lockout")
     lockout_min: float = Field(default=15, gt=0, description="how long a locked user waits")
+    max_failed_sign_ins_per_client: int = Field(
+        default=20, ge=1, description="failures from one address, any user names, within the window"
+    )
+    client_window_min: float = Field(default=15, gt=0, description="the window of the per-address limit")
     timezone: str = Field(
         default="Asia/Shanghai", description="times are shown, and dates read, in this zone"
     )

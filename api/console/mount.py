@@ -10,9 +10,14 @@ from api.console import pages_auth, pages_manage, pages_review, pages_scorecard
 from api.console.auth import signed_in
 from api.console.guards import ConsolePageError, SignInRequired
 from api.console.render import STATIC, page, redirect
+from qa_service.throttle import FailureThrottle
 
 
 def install(app: FastAPI) -> None:
+    policy = app.state.settings.console
+    app.state.sign_in_throttle = FailureThrottle(
+        policy.max_failed_sign_ins_per_client, policy.client_window_min * 60
+    )
     for module in (pages_auth, pages_review, pages_scorecard, pages_manage):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

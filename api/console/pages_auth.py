@@ -14,6 +14,7 @@ from api.console.render import page, redirect
 from api.deps import SettingsDep
 from qa_service import users
 from qa_service.db.session import session_scope
+from qa_service.throttle import FailureThrottle
 from qa_service.users import LockedOutError
 
 router = APIRouter(include_in_schema=False)
@@ -64,6 +65,12 @@ def login(
     back = f"/login?next={safe_next(next)}"
     if not username.strip() or not password:
         return redirect(back, "error", "flash.sign_in_missing")
+    # Per address, whatever the user names: the per-user lockout does not stop one client trying
+    # one password on many accounts. A refused attempt is not checked at all (no password hash).
+    throttle: FailureThrottle = request.app.state.sign_in_throttle
+    client = request.client.host if request.client else "unknown"
+    if throttle.retry_after(client) > 0:
+        raise ConsolePageError(429, "error.too_many_sign_ins")
     with session_scope(settings.db_url) as session:
         outcome = users.attempt_sign_in(session, username.strip(), password, settings.console)
         token = None
@@ -73,6 +80,7 @@ def login(
                 users.end_session(session, old)
             token = users.start_session(session, outcome, settings.console)
     if token is None:
+        throttle.failed(client)
         key = "flash.locked_out" if isinstance(outcome, LockedOutError) else "flash.sign_in_failed"
         return redirect(back, "error", key)
     response = redirect(safe_next(next))

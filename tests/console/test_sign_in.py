@@ -77,3 +77,15 @@ def test_sign_out_needs_the_csrf_token_and_ends_the_session(client, people):
     out = client.post("/logout", data={"csrf_token": csrf})
     assert out.status_code == 303 and out.headers["location"] == "/login"
     assert client.get("/queue").status_code == 303
+
+
+def test_one_address_failing_on_many_user_names_is_held_off_and_not_checked(settings, people):
+    settings.console.max_failed_sign_ins_per_client = 3
+    with TestClient(create_app(settings), follow_redirects=False) as c:
+        for name in ("li", "zhao", "nobody"):  # one wrong guess each: no user reaches its lockout
+            assert sign_in(c, name, "wrong password").status_code == 303
+        held = sign_in(c, "wang", PASSWORD)  # the right password, but from the same address
+        assert held.status_code == 429 and "登录失败次数过多" in held.text
+        assert SESSION_COOKIE not in c.cookies
+    with TestClient(create_app(settings), follow_redirects=False) as other:  # another process's count
+        assert sign_in(other, "wang", PASSWORD).headers["location"] == "/queue"
