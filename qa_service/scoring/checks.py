@@ -13,7 +13,7 @@ import numpy as np
 from qa_service.scoring import schema as s
 from qa_service.scoring.call import CallFacts
 from qa_service.scoring.findings import Evidence, Finding, Status
-from qa_service.scoring.matching import Hit, Stream, find
+from qa_service.scoring.matching import Hit, PlacedChars, Stream, find
 from qa_service.scoring.pii import find_pii, find_pii_en
 from qa_service.text import canonical_for_comparison
 from qa_service.transcript import Utterance
@@ -28,12 +28,14 @@ class Context:
     hits: dict[str, list[Hit]] = field(default_factory=dict)
     streams: dict[tuple[int, ...], Stream] = field(default_factory=dict)
     sentence_model: Path | None = None
+    # Each window is its own stream; an utterance's characters are normalised and placed once.
+    placed: PlacedChars = field(default_factory=dict)
 
     def stream(self, utterances: list[tuple[int, Utterance]]) -> Stream:
         """The comparison stream of these utterances, built once per call."""
         key = tuple(i for i, _ in utterances)
         if key not in self.streams:
-            self.streams[key] = Stream(utterances, self.call.language)
+            self.streams[key] = Stream(utterances, self.call.language, self.placed)
         return self.streams[key]
 
 

@@ -44,6 +44,10 @@ class _Unit:
     prob: float
 
 
+# Utterance index -> its comparison characters, each placed in time.
+PlacedChars = dict[int, list[_Unit]]
+
+
 @lru_cache(maxsize=4096)
 def _pinyin(text: str) -> tuple[str, ...]:
     return tuple(lazy_pinyin(text, style=Style.NORMAL))
@@ -52,14 +56,23 @@ def _pinyin(text: str) -> tuple[str, ...]:
 class Stream:
     """The comparison text of some utterances with, for every character, where it was said."""
 
-    def __init__(self, utterances: Sequence[tuple[int, Utterance]], language: str) -> None:
+    def __init__(
+        self,
+        utterances: Sequence[tuple[int, Utterance]],
+        language: str,
+        placed: PlacedChars | None = None,
+    ) -> None:
+        """``placed``: the characters of utterances placed before, by index, reused and added to."""
         self.language = language
+        placed = {} if placed is None else placed
         units: list[_Unit] = []
         for index, utt in utterances:
-            text = canonical_for_comparison(utt.text_normalized, language)
-            if language != "zh":
-                text = " " + text
-            units += _place_chars(text, index, utt, language)
+            if index not in placed:
+                text = canonical_for_comparison(utt.text_normalized, language)
+                if language != "zh":
+                    text = " " + text
+                placed[index] = _place_chars(text, index, utt, language)
+            units += placed[index]
         self.units = units
         self.text = "".join(u.char for u in units)
         self._pinyin: tuple[str, list[int]] | None = None
