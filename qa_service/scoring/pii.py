@@ -53,25 +53,44 @@ def find_pii(text: str, asked: NumberKind | None = None) -> list[PiiSpan]:
     digits off (the usual ASR damage) is still taken for one. A run the speaker names as another
     kind of number (订单号, tracking number) is none.
     """
-    found: list[PiiSpan] = []
-    i = previous_end = 0
+    runs = _zh_runs(text)
+    return [
+        PiiSpan(kind, start, end, digits)
+        for (start, end, digits), kind in zip(runs, _kinds(text, runs, asked, "zh"), strict=True)
+        if kind is not None
+    ]
+
+
+def _zh_runs(text: str) -> list[tuple[int, int, str]]:
+    """Runs of digits or numerals, separators inside allowed: (start, end, digits)."""
+    runs = []
+    i = 0
     while i < len(text):
         if text[i] not in _DIGIT or text[i] in "xX":
             i += 1
             continue
-        start, digits, j, last = i, "", i, i
+        digits, j, last = "", i, i
         while j < len(text) and (text[j] in _DIGIT or (text[j] in _INSIDE and digits)):
             if text[j] in _DIGIT:
                 digits += _DIGIT[text[j]]
                 last = j
             j += 1
-        kind = _labelled(text[previous_end:start], digits, asked, "zh")
-        if kind is not None:
-            found.append(PiiSpan(kind, start, last + 1, digits))
+        runs.append((i, last + 1, digits))
         i = last + 1
+    return runs
+
+
+def _kinds(
+    text: str, runs: list[tuple[int, int, str]], asked: NumberKind | None, language: str
+) -> list[PiiType | None]:
+    """What each run is, read with the label said since the previous number."""
+    kinds = []
+    previous_end = 0
+    for start, end, digits in runs:
+        kinds.append(_labelled(text[previous_end:start], digits, asked, language))
         if len(digits) >= _NUMBER_MIN_DIGITS:
-            previous_end = i
-    return found
+            previous_end = end
+    return kinds
 
 
 # What a speaker calls the number they are about to say. Other kinds come first: 订单号码 and
@@ -149,16 +168,13 @@ def _en_runs(text: str) -> list[list[tuple[int, int, str]]]:
 
 
 def _en_pii_runs(text: str, asked: NumberKind | None) -> list[tuple[PiiType, list[tuple[int, int, str]]]]:
-    out = []
-    previous_end = 0
-    for run in _en_runs(text):
-        digits = "".join(d for _, _, d in run)
-        kind = _labelled(text[previous_end : run[0][0]], digits, asked, "en")
-        if kind is not None:
-            out.append((kind, run))
-        if len(digits) >= _NUMBER_MIN_DIGITS:
-            previous_end = run[-1][1]
-    return out
+    runs = _en_runs(text)
+    bounds = [(run[0][0], run[-1][1], "".join(d for _, _, d in run)) for run in runs]
+    return [
+        (kind, run)
+        for run, kind in zip(runs, _kinds(text, bounds, asked, "en"), strict=True)
+        if kind is not None
+    ]
 
 
 def find_pii_en(text: str, asked: NumberKind | None = None) -> list[PiiSpan]:
