@@ -128,13 +128,15 @@ def _labelled(before: str, digits: str, asked: NumberKind | None, language: str)
 Mask = tuple[int, int, str]  # replace text[start:end] by this
 
 
-def pii_masks(text: str, keep_last: int = 4, asked: NumberKind | None = None) -> list[Mask]:
-    """Every digit of a personal number but the last ``keep_last``, each to become ``*``."""
-    masks = []
-    for span in find_pii(text, asked):
+def locate_pii(
+    text: str, keep_last: int = 4, asked: NumberKind | None = None
+) -> tuple[list[PiiSpan], list[Mask]]:
+    """The personal numbers, and their digits but the last ``keep_last``, each to become ``*``."""
+    spans, masks = find_pii(text, asked), []
+    for span in spans:
         positions = [k for k in range(span.start, span.end) if text[k] in _DIGIT]
         masks += [(k, k + 1, "*") for k in positions[: max(0, len(positions) - keep_last)]]
-    return masks
+    return spans, masks
 
 
 def apply_masks(text: str, masks: list[Mask]) -> str:
@@ -145,7 +147,7 @@ def apply_masks(text: str, masks: list[Mask]) -> str:
 
 def mask_pii(text: str, keep_last: int = 4, asked: NumberKind | None = None) -> str:
     """Replace every digit of a personal number but the last ``keep_last`` with ``*``."""
-    return apply_masks(text, pii_masks(text, keep_last, asked))
+    return apply_masks(text, locate_pii(text, keep_last, asked)[1])
 
 
 _EN_NUMBER_TOKEN = re.compile(
@@ -178,27 +180,31 @@ def _en_pii_runs(text: str, asked: NumberKind | None) -> list[tuple[PiiType, lis
 
 
 def find_pii_en(text: str, asked: NumberKind | None = None) -> list[PiiSpan]:
-    return [
-        PiiSpan(kind, run[0][0], run[-1][1], "".join(d for _, _, d in run))
-        for kind, run in _en_pii_runs(text, asked)
-    ]
+    return [_en_span(kind, run) for kind, run in _en_pii_runs(text, asked)]
 
 
-def pii_masks_en(text: str, keep_last: int = 4, asked: NumberKind | None = None) -> list[Mask]:
-    """The digit words or digits of English personal numbers but the last ``keep_last``: one
+def _en_span(kind: PiiType, run: list[tuple[int, int, str]]) -> PiiSpan:
+    return PiiSpan(kind, run[0][0], run[-1][1], "".join(d for _, _, d in run))
+
+
+def locate_pii_en(
+    text: str, keep_last: int = 4, asked: NumberKind | None = None
+) -> tuple[list[PiiSpan], list[Mask]]:
+    """English personal numbers, and their digit words or digits but the last ``keep_last``: one
     ``*`` per digit."""
-    masks = []
-    for _, run in _en_pii_runs(text, asked):
+    spans, masks = [], []
+    for kind, run in _en_pii_runs(text, asked):
+        spans.append(_en_span(kind, run))
         kept = 0
         for start, end, digits in reversed(run):
             if kept >= keep_last:
                 masks.append((start, end, "*" * len(digits)))
             kept += len(digits)
-    return masks
+    return spans, masks
 
 
 def mask_pii_en(text: str, keep_last: int = 4, asked: NumberKind | None = None) -> str:
-    return apply_masks(text, pii_masks_en(text, keep_last, asked))
+    return apply_masks(text, locate_pii_en(text, keep_last, asked)[1])
 
 
 _WORD_DIGIT = dict(

@@ -12,15 +12,12 @@ from qa_service.scoring.pii import (
     NumberKind,
     PiiSpan,
     apply_masks,
-    find_pii,
-    find_pii_en,
+    locate_pii,
+    locate_pii_en,
     named_number,
-    pii_masks,
-    pii_masks_en,
 )
 
-_Find = Callable[[str, NumberKind | None], list[PiiSpan]]
-_Masks = Callable[[str, int, NumberKind | None], list[Mask]]
+_Locate = Callable[[str, int, NumberKind | None], tuple[list[PiiSpan], list[Mask]]]
 
 
 def redact_analysis(data: dict[str, Any], keep_last: int = 4) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -28,21 +25,25 @@ def redact_analysis(data: dict[str, Any], keep_last: int = 4) -> tuple[dict[str,
     out = copy.deepcopy(data)
     found: list[dict[str, Any]] = []
     english = out.get("language") == "en"
-    find: _Find = find_pii_en if english else find_pii
-    masks: _Masks = pii_masks_en if english else pii_masks
+    locate: _Locate = locate_pii_en if english else locate_pii
     utterances = out.get("utterances", [])
     for index, utt in enumerate(utterances):
-        # The number the last two turns asked for; labels in the utterance itself are read by find.
+        # The number the last two turns asked for; labels in the utterance itself are read by locate.
         asked = named_number(
             " ".join(u.get("text_normalized", "") for u in utterances[max(0, index - 2) : index])
         )
-        spans = find(utt.get("text_normalized", ""), asked) or find(utt.get("text", ""), asked)
+        text, normalized = utt.get("text", ""), utt.get("text_normalized", "")
+        spans, normalized_masks = locate(normalized, keep_last, asked)
+        text_spans, text_masks = locate(text, keep_last, asked)
+        spans = spans or text_spans
         if not spans:
             continue
-        for key in ("text", "text_normalized"):
-            utt[key] = apply_masks(utt.get(key, ""), masks(utt.get(key, ""), keep_last, asked))
+        utt["text"], utt["text_normalized"] = (
+            apply_masks(text, text_masks),
+            apply_masks(normalized, normalized_masks),
+        )
         words = utt.get("words", [])
-        times = _mask_words(words, find, masks, keep_last, asked)
+        times = _mask_words(words, locate, keep_last, asked)
         if times is None and not english:
             # Only the normalised text shows the number (e.g. 16号 read as a digit run): mask
             # every numeral the words carry but the last ones, and time it by those words.
@@ -53,15 +54,15 @@ def redact_analysis(data: dict[str, Any], keep_last: int = 4) -> tuple[dict[str,
 
 
 def _mask_words(
-    words: list[dict[str, Any]], find: _Find, masks: _Masks, keep_last: int, asked: NumberKind | None
+    words: list[dict[str, Any]], locate: _Locate, keep_last: int, asked: NumberKind | None
 ) -> tuple[float, float] | None:
     """Mask, character for character, what the text's masking covers in the words' own text;
     the time from the first to the last word of the numbers, or None when the words show none."""
     joined = "".join(w["text"] for w in words)
-    spans = find(joined, asked)
+    spans, masks = locate(joined, keep_last, asked)
     if not spans:
         return None
-    hidden = {k for start, end, _ in masks(joined, keep_last, asked) for k in range(start, end)}
+    hidden = {k for start, end, _ in masks for k in range(start, end)}
     pos, inside = 0, []
     for w in words:
         end = pos + len(w["text"])
