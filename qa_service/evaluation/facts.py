@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from qa_service.config import Settings
+from qa_service.evaluation.bench import time_scoring
 from qa_service.evaluation.measures import Detection, Event, match_events, relative_error
 from qa_service.evaluation.transcripts import Log, _f1, _mean, _truth_files, peak_rss_mb
 from qa_service.pipeline import run_pipeline
@@ -88,6 +89,7 @@ def eval_facts(directory: Path, settings: Settings, log: Log) -> dict[str, Any]:
     rate_errors: list[float | None] = []
     scored_calls = skipped = 0
     by_layout: dict[str, dict[str, Detection]] = {}
+    scoring_ms: list[float] = []
     for truth_path in _truth_files(directory):
         truth = json.loads(truth_path.read_text(encoding="utf-8"))
         language = truth.get("language", "zh")
@@ -95,6 +97,7 @@ def eval_facts(directory: Path, settings: Settings, log: Log) -> dict[str, Any]:
         analysis = run_pipeline(directory / truth["audio"], settings, language=language, rubric=rubric)
         data = analysis_to_dict(analysis)
         scored = score_analysis(data, settings, rubric)
+        scoring_ms.append(time_scoring(data, settings, rubric, repeat=9))
         result = compare_facts(truth, data, scored, rubric)
         for name, det in result.items():
             totals[name] = totals[name] + det
@@ -132,12 +135,14 @@ def eval_facts(directory: Path, settings: Settings, log: Log) -> dict[str, Any]:
             for layout, d in by_layout.items()
         },
         "agent_speech_rate_error": rate_error,
+        "scoring_ms": {"mean": _mean(scoring_ms), "max": max(scoring_ms, default=None)},
         "peak_rss_mb": peak_rss_mb(),
     }
     log(
         f"SUMMARY facts {directory.name}: {scored_calls} calls ({skipped} skipped)  "
         + "  ".join(f"{n} {_f1(d)}" for n, d in totals.items())
         + f"  agent speech-rate error {100 * (rate_error or 0):.1f}%"
+        + f"  scoring ms mean {_mean(scoring_ms) or 0:.1f} max {max(scoring_ms, default=0):.1f}"
         + "".join(
             f"  | {layout} phrase-fact F1 {_phrase_f1(d) or 0:.2f}" for layout, d in sorted(by_layout.items())
         )

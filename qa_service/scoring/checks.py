@@ -13,7 +13,7 @@ import numpy as np
 from qa_service.scoring import schema as s
 from qa_service.scoring.call import CallFacts
 from qa_service.scoring.findings import Evidence, Finding, Status
-from qa_service.scoring.matching import Hit, PlacedChars, Stream, find
+from qa_service.scoring.matching import Hit, PlacedChars, Stream, find, phrase_for_comparison
 from qa_service.scoring.pii import find_pii, find_pii_en
 from qa_service.text import canonical_for_comparison
 from qa_service.transcript import Utterance
@@ -320,10 +320,9 @@ def courtesy(check: s.Courtesy, ctx: Context) -> Finding:
     if not utts:
         return _finding(check, "not_applicable", "no speech of the role", code="courtesy.no_speech")
     language = ctx.call.language
-    markers = [canonical_for_comparison(m, language) for m in check.markers]
-    count = sum(
-        canonical_for_comparison(u.text_normalized, language).count(m) for _, u in utts for m in markers if m
-    )
+    markers = [phrase_for_comparison(m, language) for m in check.markers]
+    texts = [canonical_for_comparison(u.text_normalized, language) for _, u in utts]
+    count = sum(text.count(m) for text in texts for m in markers if m)
     if check.min_per_utterance is not None:
         rate, need, unit = count / len(utts), check.min_per_utterance, "per utterance"
     else:

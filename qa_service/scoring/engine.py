@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,10 @@ def masked_result(data: dict[str, Any], keep_last: int) -> dict[str, Any]:
     """A copy of a stored result with personal numbers masked in every text, findings included
     (for readers whose role may not see them; a no-op on results stored masked)."""
     redacted, _ = redact_analysis(data, keep_last)
-    _mask_findings(redacted.get("findings") or [], keep_last, data.get("language"))
+    if data.get("findings"):
+        redacted["findings"] = _mask_findings(
+            copy.deepcopy(data["findings"]), keep_last, data.get("language")
+        )
     return redacted
 
 

@@ -129,9 +129,15 @@ def _place_chars(text: str, index: int, utt: Utterance, language: str) -> list[_
     return out
 
 
+@lru_cache(maxsize=8192)
+def phrase_for_comparison(phrase: str, language: str) -> str:
+    """A rubric phrase's comparison text; rubrics are few, so each phrase is normalised once."""
+    return canonical_for_comparison(phrase, language)
+
+
 def find(stream: Stream, phrase: str, threshold: float, *, all_hits: bool = False) -> list[Hit]:
     """Hits of ``phrase`` in ``stream`` at or above ``threshold`` similarity, best or all."""
-    target = canonical_for_comparison(phrase, stream.language)
+    target = phrase_for_comparison(phrase, stream.language)
     if not target or not stream.text:
         return []
     hits: list[Hit] = []
@@ -152,7 +158,7 @@ def _search(
     if hi - lo < max(1, int(len(target) * threshold)):
         return
     found = _best(stream, target, lo, hi, threshold)
-    if found is None or found[2] < threshold:
+    if found is None:
         return
     start, end, similarity = found
     hits.append(stream.hit(phrase, start, end, similarity))
@@ -162,7 +168,7 @@ def _search(
 
 
 def _best(stream: Stream, target: str, lo: int, hi: int, threshold: float) -> tuple[int, int, float] | None:
-    """Best alignment of ``target`` inside stream[lo:hi].
+    """Best alignment of ``target`` inside stream[lo:hi], or None when none reaches ``threshold``.
 
     Candidate places come from fast fuzzy alignment in characters and in pinyin letters; each is
     then scored by edit distance over characters, and (Chinese) over syllables, where identical
@@ -192,7 +198,6 @@ def _best(stream: Stream, target: str, lo: int, hi: int, threshold: float) -> tu
                     owner[min(first + by_sound.dest_end, len(owner)) - 1] + 1,
                 )
             )
-    best: tuple[int, int, float] | None = None
     size = len(target)
     windows = {
         (max(lo, start), min(hi, end))
@@ -205,47 +210,68 @@ def _best(stream: Stream, target: str, lo: int, hi: int, threshold: float) -> tu
             (a, a + size + 1),
         )
     }
-    for start, end in sorted(windows):
-        if end <= start:
-            continue
-        score = _similarity(target, stream.text[start:end], stream.language, threshold)
-        if best is None or score > best[2]:
-            best = (start, end, score)
-    return best
+    # Score the most promising windows first; one that cannot reach the best so far is skipped.
+    bounded = sorted(
+        (
+            (_Similarity(target, stream.text[start:end], stream.language), (start, end))
+            for start, end in windows
+            if end > start
+        ),
+        key=lambda item: -item[0].upper,
+    )
+    scored: list[tuple[float, tuple[int, int]]] = []
+    for similarity, place in bounded:
+        if similarity.upper < threshold or (scored and similarity.upper < max(scored)[0]):
+            break
+        scored.append((similarity.exact(), place))
+    if not scored or max(scored)[0] < threshold:
+        return None
+    score, (start, end) = min(scored, key=lambda item: (-item[0], item[1]))
+    return start, end, score
 
 
 _PREFILTER_SLACK = 12.0
+# The least a differing syllable can cost (a folded sound: zh/z, ng/n), and how much less
+# sounding alike counts than reading alike.
+_NEAREST_SOUND = 0.1
+_SOUND_WEIGHT = 0.98
 
 
-def _similarity(target: str, window: str, language: str, threshold: float = 0.0) -> float:
-    """1 - edit distance / target length, in characters and (Chinese) in weighted syllables."""
-    by_chars = 1 - Levenshtein.distance(target, window) / len(target)
-    if language != "zh":
-        return max(0.0, by_chars)
-    a, b = _pinyin(target), _pinyin(window)
-    if len(a) != len(target) or len(b) != len(window):
-        return max(0.0, by_chars)
-    # Even if every differing syllable were a near sound (cost 0.15), could this reach the threshold?
-    differing = Levenshtein.distance(a, b)
-    if 1 - 0.15 * differing / len(a) < threshold:
-        return max(0.0, by_chars)
-    # Weighted Levenshtein over syllables.
-    prev = [float(j) for j in range(len(b) + 1)]
-    for i in range(1, len(a) + 1):
-        cur = [float(i)] + [0.0] * len(b)
-        for j in range(1, len(b) + 1):
-            sub = prev[j - 1] + _syllable_cost(a[i - 1], b[j - 1], target[i - 1], window[j - 1])
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, sub)
-        prev = cur
-    # Sounding alike counts slightly less than reading alike.
-    by_sound = (1 - prev[-1] / len(a)) * 0.98
-    return max(0.0, by_chars, by_sound)
+class _Similarity:
+    """1 - edit distance / target length, in characters and (Chinese) in weighted syllables.
 
+    ``upper`` is cheap and never below ``exact()``, which runs the weighted syllable alignment."""
 
-def _syllable_cost(a: str, b: str, char_a: str, char_b: str) -> float:
-    if char_a == char_b or a == b:
-        return 0.0
-    return _sound_cost(a, b)
+    def __init__(self, target: str, window: str, language: str) -> None:
+        self.target, self.window = target, window
+        self.by_chars = max(0.0, 1 - Levenshtein.distance(target, window) / len(target))
+        self.syllables: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+        self.upper = self.by_chars
+        if language == "zh":
+            a, b = _pinyin(target), _pinyin(window)
+            if len(a) == len(target) and len(b) == len(window):
+                self.syllables = a, b
+                differing = Levenshtein.distance(a, b)
+                self.upper = max(self.by_chars, (1 - _NEAREST_SOUND * differing / len(a)) * _SOUND_WEIGHT)
+
+    def exact(self) -> float:
+        if self.syllables is None or self.upper == self.by_chars:
+            return self.by_chars
+        a, b = self.syllables
+        target, window = self.target, self.window
+        prev = [float(j) for j in range(len(b) + 1)]
+        for i in range(1, len(a) + 1):
+            cur = [float(i)]
+            left = float(i)
+            for j in range(1, len(b) + 1):
+                if target[i - 1] == window[j - 1] or a[i - 1] == b[j - 1]:
+                    cost = 0.0
+                else:
+                    cost = _sound_cost(a[i - 1], b[j - 1])
+                left = min(prev[j] + 1, left + 1, prev[j - 1] + cost)
+                cur.append(left)
+            prev = cur
+        return max(self.by_chars, (1 - prev[-1] / len(a)) * _SOUND_WEIGHT)
 
 
 @lru_cache(maxsize=65536)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -21,12 +20,16 @@ _Locate = Callable[[str, int, NumberKind | None], tuple[list[PiiSpan], list[Mask
 
 
 def redact_analysis(data: dict[str, Any], keep_last: int = 4) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """A copy of ``analyze`` JSON with numbers masked, and the PII found: type, role, start, end."""
-    out = copy.deepcopy(data)
+    """A copy of ``analyze`` JSON with numbers masked, and the PII found: type, role, start, end.
+
+    The copy shares what it does not mask with ``data``: an utterance is copied when masked."""
+    out = dict(data)
     found: list[dict[str, Any]] = []
     english = out.get("language") == "en"
     locate: _Locate = locate_pii_en if english else locate_pii
-    utterances = out.get("utterances", [])
+    utterances = list(data.get("utterances", []))
+    if "utterances" in data:
+        out["utterances"] = utterances
     for index, utt in enumerate(utterances):
         # The number the last two turns asked for; labels in the utterance itself are read by locate.
         asked = named_number(
@@ -38,11 +41,12 @@ def redact_analysis(data: dict[str, Any], keep_last: int = 4) -> tuple[dict[str,
         spans = spans or text_spans
         if not spans:
             continue
+        utt = utterances[index] = dict(utt)
         utt["text"], utt["text_normalized"] = (
             apply_masks(text, text_masks),
             apply_masks(normalized, normalized_masks),
         )
-        words = utt.get("words", [])
+        words = utt["words"] = [dict(w) for w in utt.get("words", [])]
         times = _mask_words(words, locate, keep_last, asked)
         if times is None and not english:
             # Only the normalised text shows the number (e.g. 16号 read as a digit run): mask

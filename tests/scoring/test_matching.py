@@ -71,3 +71,25 @@ def test_english_is_case_and_punctuation_insensitive_and_token_fuzzy():
     [fuzzy] = find(s, "how can I help you", 0.8)
     assert fuzzy.similarity < 1.0
     assert find(s, "goodbye", 0.8) == []
+
+
+def test_the_cheap_bound_never_undercuts_the_weighted_syllable_similarity():
+    # Windows are skipped on the bound alone: were it ever below the real score, a hit could be lost.
+    import random
+
+    from qa_service.scoring.matching import _Similarity
+
+    rng = random.Random(7)
+    alphabet = "您你好号在再见间是四十时知资请情问文还换有又其齐他它题提吗嘛"
+    for _ in range(2000):
+        target = "".join(rng.choices(alphabet, k=rng.randint(2, 9)))
+        window = "".join(rng.choices(alphabet, k=max(1, len(target) + rng.randint(-1, 1))))
+        similarity = _Similarity(target, window, "zh")
+        assert similarity.upper >= similarity.exact() - 1e-9
+
+
+def test_a_phrase_heard_with_folded_sounds_throughout_still_matches():
+    # zhi/zi, shi/si, si/shi: three near sounds in four syllables, each costing 0.1, not 1.
+    [hit] = find(stream("agent: 好的，资道四是"), "知道是四", 0.9)
+    assert hit.matched == "资道四是"
+    assert 0.9 <= hit.similarity < 0.91

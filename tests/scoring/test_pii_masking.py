@@ -1,5 +1,7 @@
 """Personal numbers: found in digits or spoken numerals, masked everywhere, keeping the last 4."""
 
+import copy
+
 import pytest
 
 from qa_service.scoring.dialogue import parse_dialogue
@@ -91,13 +93,14 @@ def test_redact_analysis_masks_every_text_and_lists_the_pii():
     data = parse_dialogue(
         "customer: 我的手机号是一三八一二七六四五零九\nagent: 好的，一三八一二七六四五零九，对吗", "zh"
     )
+    before = copy.deepcopy(data)
     masked, found = redact_analysis(data)
+    assert data == before  # the input is not modified: its words and texts still show the number
     assert [(p["type"], p["role"]) for p in found] == [("phone", "customer"), ("phone", "agent")]
     for utt in masked["utterances"]:
         assert "一三八一二七" not in utt["text"] and "一三八一二七" not in utt["text_normalized"]
         assert utt["text_normalized"].count("*") == 7
         assert "".join(w["text"] for w in utt["words"]).count("*") == 7
-    assert data["utterances"][0]["text"].endswith("四五零九")  # the input is not modified
 
 
 @pytest.mark.parametrize(
@@ -159,3 +162,28 @@ def test_english_evidence_is_masked_like_the_transcript():
     assert any(e["text"].endswith("three three five one, anything else i can help with?") for e in evidence)
     for utt in out["utterances"]:
         assert "four five three two" not in "".join(w["text"] for w in utt["words"])
+
+
+def test_a_result_stored_unmasked_is_shown_masked_without_changing_what_is_stored():
+    from qa_service.config import PiiSettings, Settings
+    from qa_service.scoring.engine import masked_result, score_analysis
+    from qa_service.scoring.schema import load_rubric
+    from tests.conftest import ROOT
+
+    card = "four five three two seven seven one eight zero six two nine three three five one"
+    data = parse_dialogue(f"customer: my card is {card}\nagent: thank you, that is {card}", "en")
+    rubric = load_rubric(ROOT / "rubric" / "en-US.default.yaml")
+    stored = score_analysis(data, Settings(pii=PiiSettings(mask=False)), rubric)
+    before = copy.deepcopy(stored)
+    shown = masked_result(stored, keep_last=4)
+    assert stored == before
+    texts = [u["text"] for u in shown["utterances"]] + [
+        e["text"] for f in shown["findings"] for e in f["evidence"]
+    ]
+    assert any(
+        e["text"].startswith("thank you, that is four five")
+        for f in stored["findings"]
+        for e in f["evidence"]
+    )
+    assert texts and all("four five three two" not in t for t in texts)
+    assert any(t.endswith("three three five one") for t in texts)
