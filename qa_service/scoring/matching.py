@@ -277,7 +277,7 @@ class _Similarity:
 @lru_cache(maxsize=65536)
 def _sound_cost(a: str, b: str) -> float:
     if _fold(a) == _fold(b):
-        return 0.1
+        return _NEAREST_SOUND
     ia, fa = _split(a)
     ib, fb = _split(b)
     # The fuzzy sounds of Chinese input methods: a dropped nasal coda (您/你, 因/应) or the
