@@ -251,8 +251,13 @@ class _Similarity:
             a, b = _pinyin(target), _pinyin(window)
             if len(a) == len(target) and len(b) == len(window):
                 self.syllables = a, b
-                differing = Levenshtein.distance(a, b)
-                self.upper = max(self.by_chars, (1 - _NEAREST_SOUND * differing / len(a)) * _SOUND_WEIGHT)
+                # Of the syllables that differ, those with different sound keys cost 1 each; a
+                # character read differently in the two contexts (了 le/liao) costs nothing.
+                read_apart = _read_apart(target, a, window, b)
+                differing = Levenshtein.distance(a, b) - read_apart
+                far = max(0, Levenshtein.distance(_sound_keys(target), _sound_keys(window)) - read_apart)
+                least_cost = max(0.0, (1 - _NEAREST_SOUND) * far + _NEAREST_SOUND * differing)
+                self.upper = max(self.by_chars, (1 - least_cost / len(a)) * _SOUND_WEIGHT)
 
     def exact(self) -> float:
         if self.syllables is None or self.upper == self.by_chars:
@@ -272,6 +277,29 @@ class _Similarity:
                 cur.append(left)
             prev = cur
         return max(self.by_chars, (1 - prev[-1] / len(a)) * _SOUND_WEIGHT)
+
+
+def _read_apart(target: str, a: tuple[str, ...], window: str, b: tuple[str, ...]) -> int:
+    """How many characters of the target the window also has, but read another way there."""
+    readings: dict[str, set[str]] = {}
+    for char, syllable in zip(window, b, strict=True):
+        readings.setdefault(char, set()).add(syllable)
+    return sum(
+        1 for char, syllable in zip(target, a, strict=True) if readings.get(char, {syllable}) != {syllable}
+    )
+
+
+@lru_cache(maxsize=4096)
+def _sound_keys(text: str) -> tuple[str, ...]:
+    """Per syllable, a key that two syllables a near sound apart share (others may share it too)."""
+    keys = []
+    for syllable in _pinyin(text):
+        initial, final = _split(syllable)
+        keys.append(_KEY_INITIALS.get(initial, initial) + "|" + final.rstrip("g").rstrip("n"))
+    return tuple(keys)
+
+
+_KEY_INITIALS = {"zh": "z", "ch": "c", "sh": "s", "n": "l", "r": "l", "h": "f"}
 
 
 @lru_cache(maxsize=65536)

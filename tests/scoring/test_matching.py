@@ -80,7 +80,7 @@ def test_the_cheap_bound_never_undercuts_the_weighted_syllable_similarity():
     from qa_service.scoring.matching import _Similarity
 
     rng = random.Random(7)
-    alphabet = "您你好号在再见间是四十时知资请情问文还换有又其齐他它题提吗嘛"
+    alphabet = "您你好号在再见间是四十时知资请情问文还换有又其齐他它题提吗嘛了呢发哈让浪应因找早行长还得"
     for _ in range(2000):
         target = "".join(rng.choices(alphabet, k=rng.randint(2, 9)))
         window = "".join(rng.choices(alphabet, k=max(1, len(target) + rng.randint(-1, 1))))
