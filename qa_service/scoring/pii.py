@@ -150,23 +150,48 @@ def mask_pii(text: str, keep_last: int = 4, asked: NumberKind | None = None) -> 
     return apply_masks(text, locate_pii(text, keep_last, asked)[1])
 
 
+# Words a recogniser writes for a digit word: homophones (to, for, won, ate), and on telephone
+# audio, where /f/ and /θ/ are faint, three heard as "free" and five as "time".
+_EN_SOUNDALIKE = {"to": "2", "too": "2", "for": "4", "won": "1", "ate": "8", "free": "3", "time": "5"}
 _EN_NUMBER_TOKEN = re.compile(
-    r"\b(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|\d+)\b", re.IGNORECASE
+    r"\b(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|\d+|" + "|".join(_EN_SOUNDALIKE) + r")\b",
+    re.IGNORECASE,
 )
 _EN_BETWEEN = re.compile(r"^[\s,.\-]*$")
+_Token = tuple[int, int, str, bool]  # start, end, digits, a sound-alike word
 
 
 def _en_runs(text: str) -> list[list[tuple[int, int, str]]]:
     """Runs of spoken or written digits: (start, end, digits) per token."""
-    runs: list[list[tuple[int, int, str]]] = []
+    runs: list[list[_Token]] = []
     for m in _EN_NUMBER_TOKEN.finditer(text):
         token = m.group(0).lower()
-        digits = token if token.isdigit() else _WORD_DIGIT[token]
+        alike = token in _EN_SOUNDALIKE
+        digits = _EN_SOUNDALIKE[token] if alike else token if token.isdigit() else _WORD_DIGIT[token]
         if runs and _EN_BETWEEN.match(text[runs[-1][-1][1] : m.start()]):
-            runs[-1].append((m.start(), m.end(), digits))
+            runs[-1].append((m.start(), m.end(), digits, alike))
         else:
-            runs.append([(m.start(), m.end(), digits)])
-    return runs
+            runs.append([(m.start(), m.end(), digits, alike)])
+    return [[(start, end, digits) for start, end, digits, _ in run] for r in runs for run in _trusted(r)]
+
+
+def _trusted(run: list[_Token]) -> list[list[_Token]]:
+    """A sound-alike word is a digit only inside a run of digit words that outnumber such words;
+    otherwise the run is split where they stand, and they are words again."""
+    while run and run[0][3]:
+        run = run[1:]
+    while run and run[-1][3]:
+        run = run[:-1]
+    alike = sum(t[3] for t in run)
+    if len(run) - alike >= alike:
+        return [run] if run else []
+    pieces: list[list[_Token]] = [[]]
+    for token in run:
+        if token[3]:
+            pieces.append([])
+        else:
+            pieces[-1].append(token)
+    return [piece for piece in pieces if piece]
 
 
 def _en_pii_runs(text: str, asked: NumberKind | None) -> list[tuple[PiiType, list[tuple[int, int, str]]]]:

@@ -89,6 +89,28 @@ def test_english_numbers_in_words_or_digits():
     assert find_pii_en("the card is 4111 1111 1111 1111")[0].type == "bank_card"
 
 
+@pytest.mark.parametrize(
+    ("said", "masked"),
+    [
+        # five heard as "time" on telephone audio, inside a number of plain digit words
+        (
+            "my phone number is four one time, time, time, time, zero one six three",
+            "my phone number is * * *, *, *, *, zero one six three",
+        ),
+        (  # homophones
+            "it's three one two, won two free, zero one for seven, thanks",
+            "it's * * *, * * *, zero one for seven, thanks",
+        ),
+        ("the number is time time time", None),  # no digit word vouches for the sound-alikes
+        ("matt's free one, too. time, time, time. mirror one for heaven", None),  # mostly sound-alikes
+        ("it takes two to three days, one time for free", None),
+    ],
+)
+def test_english_digits_misheard_as_words_still_make_a_number(said, masked):
+    assert [s.type for s in find_pii_en(said)] == (["phone"] if masked else [])
+    assert mask_pii_en(said) == (masked or said)
+
+
 def test_redact_analysis_masks_every_text_and_lists_the_pii():
     data = parse_dialogue(
         "customer: 我的手机号是一三八一二七六四五零九\nagent: 好的，一三八一二七六四五零九，对吗", "zh"
