@@ -206,7 +206,7 @@ class Transcript(BaseModel):
 
 class RescoreIn(BaseModel):
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"example": {"rubric_id": "zh-CN.default", "version": 2}}
+        extra="forbid", json_schema_extra={"example": {"rubric_id": "zh-CN.default", "version": 3}}
     )
     rubric_id: str
     version: int

@@ -244,6 +244,24 @@ def test_resolution_outcomes(said, status, outcome):
     assert (f.status, f.data["outcome"]) == (status, outcome)
 
 
+def _zh_resolution() -> s.Resolution:
+    check = _zh_default("follow_up_commitment")
+    assert isinstance(check, s.Resolution)
+    return check
+
+
+@pytest.mark.parametrize(
+    ("said", "outcome"),
+    [
+        ("agent: 我马上转给项目部，今天下班前让项目经理给您回电话。", "follow_up_promised"),
+        ("agent: 明天上午十点前，工程师会给您打电话。", "follow_up_promised"),
+        ("agent: 您把银行卡号告诉我，我给您登记一下，三到五个工作日到账。", "unresolved"),  # no reply promised
+    ],
+)
+def test_zh_default_follow_up_is_someone_getting_back(said, outcome):
+    assert run(_zh_resolution(), said).data["outcome"] == outcome
+
+
 def _en_resolution() -> s.Resolution:
     rubric = load_rubric(ROOT / "rubric" / "en-US.default.yaml").rubric
     check = next(c for c in rubric.checks if c.id == "follow_up_commitment")
