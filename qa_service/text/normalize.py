@@ -140,11 +140,29 @@ def normalize(text: str, language: str) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip()
 
 
+class _Unpunctuate(dict[int, int | None]):
+    """A ``str.translate`` table that deletes punctuation, symbols, spaces and control characters,
+    filled in as characters are first met."""
+
+    def __init__(self, keep: str = "") -> None:
+        super().__init__()
+        self.keep = {ord(ch) for ch in keep}
+
+    def __missing__(self, code: int) -> int | None:
+        value = None if code not in self.keep and _is_punct(chr(code)) else code
+        self[code] = value
+        return value
+
+
+_UNPUNCTUATE = _Unpunctuate()
+_UNPUNCTUATE_WORD = _Unpunctuate(keep="'")
+
+
 def strip_punctuation(text: str, language: str) -> str:
     if language == "zh":
-        return "".join(ch for ch in text if not _is_punct(ch))
-    words = ("".join(ch for ch in w if not _is_punct(ch) or ch == "'") for w in text.split())
-    return " ".join(w.strip("'") for w in words if w.strip("'"))
+        return text.translate(_UNPUNCTUATE)
+    words = (w.translate(_UNPUNCTUATE_WORD).strip("'") for w in text.split())
+    return " ".join(w for w in words if w)
 
 
 # 幺/两 are spoken forms of 一/二; 帐 is the variant of 账 that OpenCC t2s keeps.
