@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import numpy as np
 
@@ -10,6 +11,7 @@ from qa_service.audio import SAMPLE_RATE
 from qa_service.backends.base import AsrBackend, AsrSegment
 from qa_service.config import AsrSettings, Settings
 from qa_service.pipeline.speech import detect_speech, group_turns
+from qa_service.text import normalize
 from qa_service.transcript import ChannelTranscript, Segment, Span, Word
 
 # Whisper's training data leaves it with stock phrases it emits on silence, music and noise.
@@ -23,6 +25,9 @@ _WORD_SPEECH_TOLERANCE_S = 0.3
 # Speech this long that the channel pass left without words is transcribed again on its own.
 _RETRY_MIN_S = 0.5
 _RETRY_PAD_S = 0.2
+# Fewer letters or characters per second of a turn than this, a third of slow speech, and
+# the turn was not heard whole.
+_SPARSE_CHARS_PER_S = {"zh": 1.2, "en": 4.0}
 
 
 def transcribe_channel(
@@ -39,17 +44,42 @@ def transcribe_channel(
     segments: list[Segment] = []
     if speech:
         segments += _decode(backend, audio, 0.0, speech, language, prompt, asr)
-        # Whisper sometimes skips a stretch of the concatenated speech; hear those turns alone.
+        # Whisper sometimes skips a stretch of the concatenated speech, or leaves a turn a word
+        # or two (often misplaced from the turn before): hear those turns alone.
+        sparse = _SPARSE_CHARS_PER_S.get(language, _SPARSE_CHARS_PER_S["en"])
         for turn in group_turns(speech, turn_max_pause):
-            if turn.duration >= _RETRY_MIN_S and not any(
-                turn.start <= (w.start + w.end) / 2 <= turn.end for seg in segments for w in seg.words
-            ):
-                lo = max(0.0, turn.start - _RETRY_PAD_S)
-                hi = turn.end + _RETRY_PAD_S
-                piece = audio[int(lo * SAMPLE_RATE) : int(hi * SAMPLE_RATE)]
-                segments += _decode(backend, piece, lo, speech, language, prompt, asr)
+            lo = max(0.0, turn.start - _RETRY_PAD_S)
+            hi = turn.end + _RETRY_PAD_S
+            heard = [w for seg in segments for w in seg.words if lo <= (w.start + w.end) / 2 <= hi]
+            if turn.duration < _RETRY_MIN_S or _letters(heard, language) >= sparse * turn.duration:
+                continue
+            piece = audio[int(lo * SAMPLE_RATE) : int(hi * SAMPLE_RATE)]
+            again = _decode(backend, piece, lo, speech, language, prompt, asr)
+            if not heard:
+                segments += again
+            elif all(seg.suspect is None for seg in again) and _letters(
+                [w for seg in again for w in seg.words], language
+            ) > _letters(heard, language):
+                segments = [kept for seg in segments if (kept := _without(seg, heard)) is not None] + again
     segments.sort(key=lambda seg: seg.start)
     return ChannelTranscript(channel=channel, speech=speech, segments=tuple(segments))
+
+
+def _letters(words: list[Word], language: str) -> int:
+    """Letters (Chinese characters) as spoken: a number written in digits counts its words."""
+    return sum(ch.isalnum() for ch in normalize("".join(w.text for w in words), language))
+
+
+def _without(segment: Segment, dropped: list[Word]) -> Segment | None:
+    """The segment less the ``dropped`` words (those of a turn heard again), or None if none is left."""
+    gone = {id(w) for w in dropped}
+    words = tuple(w for w in segment.words if id(w) not in gone)
+    if len(words) == len(segment.words):
+        return segment
+    if not words:
+        return None
+    text = "".join(w.text for w in words).strip()
+    return replace(segment, start=words[0].start, end=words[-1].end, text=text, words=words)
 
 
 def _decode(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from qa_service.audio import decode_audio
-from qa_service.backends import AsrBackend, AsrChunkResult, get_asr_backend
+from qa_service.backends import AsrBackend, AsrChunkResult, AsrSegment, get_asr_backend
 from qa_service.pipeline.speech import detect_speech
 from qa_service.pipeline.transcribe import transcribe_channel
 from qa_service.text import normalize
@@ -50,3 +52,43 @@ def test_turns_left_without_words_are_transcribed_again(settings):
     assert "其他问题" in late
     assert "再见" in late
     assert [s.start for s in channel.segments] == sorted(s.start for s in channel.segments)
+
+
+class ClippingAsr(SkippingAsr):
+    """The real model, with the first pass keeping only the first word of each segment after ``after`` s."""
+
+    def transcribe(self, audio: np.ndarray, *, language: str, initial_prompt: str | None) -> AsrChunkResult:
+        self.calls += 1
+        result = self.real.transcribe(audio, language=language, initial_prompt=initial_prompt)
+        if self.calls > 1:
+            return result
+        clipped = tuple(
+            s
+            if s.start < self.after
+            else AsrSegment(s.start, s.words[0].end, s.words[0].text, s.words[:1], s.avg_logprob, 1.0, 0.0)
+            for s in result.segments
+            if s.words
+        )
+        return AsrChunkResult(result.language, result.language_prob, clipped)
+
+
+def test_turns_left_with_a_word_or_two_are_transcribed_again_and_replaced(settings):
+    audio = np.ascontiguousarray(decode_audio(SAMPLES / "zh-dev-01.wav").samples[0])
+    speech = detect_speech(audio, settings.vad)
+    asr = ClippingAsr(get_asr_backend(settings.asr, settings.models_dir), after=50.0)
+    channel = transcribe_channel(
+        asr,
+        audio,
+        0,
+        speech,
+        language="zh",
+        asr=settings.asr,
+        turn_max_pause=settings.pacing.turn_max_pause_s,
+    )
+    assert asr.calls >= 3
+    late = [s for s in channel.segments if s.start > 50.0]
+    text = normalize("".join(s.text for s in late), "zh")
+    assert "其他问题" in text and "再见" in text
+    words = sorted((w for s in late for w in s.words), key=lambda w: w.start)
+    # The clipped words made way for the turn heard again: no word is there twice.
+    assert all(b.start >= a.end - 0.1 for a, b in itertools.pairwise(words))

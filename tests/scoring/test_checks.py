@@ -255,7 +255,8 @@ def _zh_resolution() -> s.Resolution:
     [
         ("agent: 我马上转给项目部，今天下班前让项目经理给您回电话。", "follow_up_promised"),
         ("agent: 明天上午十点前，工程师会给您打电话。", "follow_up_promised"),
-        ("agent: 您把银行卡号告诉我，我给您登记一下，三到五个工作日到账。", "unresolved"),  # no reply promised
+        # money arriving is no promise to get back to the customer
+        ("agent: 您把银行卡号告诉我，我给您登记一下，三到五个工作日到账。", "unresolved"),
     ],
 )
 def test_zh_default_follow_up_is_someone_getting_back(said, outcome):
