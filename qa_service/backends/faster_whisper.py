@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 _MODELS: dict[tuple[str, str, str, int, str], WhisperModel] = {}
 _LOCK = threading.Lock()
+_SAMPLING_SEED = 0
 
 
 def resolve_model(model: str, models_dir: Path) -> str:
@@ -58,7 +59,12 @@ def locate_model(settings: AsrSettings, models_dir: Path) -> str:
 
 def _load(model: str, settings: AsrSettings) -> WhisperModel:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import ctranslate2
     from faster_whisper import WhisperModel
+
+    # The temperature fallback samples; each decoding thread seeds its generator once, from this
+    # seed, so a process given the same calls in the same order writes the same text.
+    ctranslate2.set_random_seed(_SAMPLING_SEED)
 
     threads = settings.cpu_threads or (os.cpu_count() or 1)
     key = (model, settings.device, settings.compute_type, threads, str(settings.cache_dir))

@@ -11,6 +11,7 @@ from qa_service.backends import AsrBackend, AsrChunkResult, AsrSegment, get_asr_
 from qa_service.pipeline.speech import detect_speech
 from qa_service.pipeline.transcribe import transcribe_channel
 from qa_service.text import normalize
+from qa_service.transcript import ChannelTranscript
 from tests.conftest import SAMPLES
 
 
@@ -34,19 +35,23 @@ class SkippingAsr:
         return AsrChunkResult(result.language, result.language_prob, kept)
 
 
-def test_turns_left_without_words_are_transcribed_again(settings):
+def _agent_channel(settings, asr: SkippingAsr) -> ChannelTranscript:
+    """zh-dev-01's agent channel transcribed with ``asr``."""
     audio = np.ascontiguousarray(decode_audio(SAMPLES / "zh-dev-01.wav").samples[0])
-    speech = detect_speech(audio, settings.vad)
-    asr = SkippingAsr(get_asr_backend(settings.asr, settings.models_dir), after=50.0)
-    channel = transcribe_channel(
+    return transcribe_channel(
         asr,
         audio,
         0,
-        speech,
+        detect_speech(audio, settings.vad),
         language="zh",
         asr=settings.asr,
         turn_max_pause=settings.pacing.turn_max_pause_s,
     )
+
+
+def test_turns_left_without_words_are_transcribed_again(settings):
+    asr = SkippingAsr(get_asr_backend(settings.asr, settings.models_dir), after=50.0)
+    channel = _agent_channel(settings, asr)
     assert asr.calls >= 3  # the channel pass, then each agent turn after 50 s on its own
     late = normalize("".join(s.text for s in channel.segments if s.start > 50.0), "zh")
     assert "其他问题" in late
@@ -73,18 +78,8 @@ class ClippingAsr(SkippingAsr):
 
 
 def test_turns_left_with_a_word_or_two_are_transcribed_again_and_replaced(settings):
-    audio = np.ascontiguousarray(decode_audio(SAMPLES / "zh-dev-01.wav").samples[0])
-    speech = detect_speech(audio, settings.vad)
     asr = ClippingAsr(get_asr_backend(settings.asr, settings.models_dir), after=50.0)
-    channel = transcribe_channel(
-        asr,
-        audio,
-        0,
-        speech,
-        language="zh",
-        asr=settings.asr,
-        turn_max_pause=settings.pacing.turn_max_pause_s,
-    )
+    channel = _agent_channel(settings, asr)
     assert asr.calls >= 3
     late = [s for s in channel.segments if s.start > 50.0]
     text = normalize("".join(s.text for s in late), "zh")
