@@ -150,13 +150,18 @@ def mask_pii(text: str, keep_last: int = 4, asked: NumberKind | None = None) -> 
     return apply_masks(text, locate_pii(text, keep_last, asked)[1])
 
 
+_WORD_DIGIT = dict(
+    zip(
+        ["zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"],
+        "00123456789",
+        strict=True,
+    )
+)
 # Words a recogniser writes for a digit word: homophones (to, for, won, ate), and on telephone
 # audio, where /f/ and /θ/ are faint, three heard as "free" and five as "time".
 _EN_SOUNDALIKE = {"to": "2", "too": "2", "for": "4", "won": "1", "ate": "8", "free": "3", "time": "5"}
-_EN_NUMBER_TOKEN = re.compile(
-    r"\b(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|\d+|" + "|".join(_EN_SOUNDALIKE) + r")\b",
-    re.IGNORECASE,
-)
+_EN_DIGIT_WORDS = _WORD_DIGIT | _EN_SOUNDALIKE
+_EN_NUMBER_TOKEN = re.compile(r"\b(?:\d+|" + "|".join(_EN_DIGIT_WORDS) + r")\b", re.IGNORECASE)
 _EN_BETWEEN = re.compile(r"^[\s,.\-]*$")
 _Token = tuple[int, int, str, bool]  # start, end, digits, a sound-alike word
 
@@ -167,7 +172,7 @@ def _en_runs(text: str) -> list[list[tuple[int, int, str]]]:
     for m in _EN_NUMBER_TOKEN.finditer(text):
         token = m.group(0).lower()
         alike = token in _EN_SOUNDALIKE
-        digits = _EN_SOUNDALIKE[token] if alike else token if token.isdigit() else _WORD_DIGIT[token]
+        digits = token if token.isdigit() else _EN_DIGIT_WORDS[token]
         if runs and _EN_BETWEEN.match(text[runs[-1][-1][1] : m.start()]):
             runs[-1].append((m.start(), m.end(), digits, alike))
         else:
@@ -230,12 +235,3 @@ def locate_pii_en(
 
 def mask_pii_en(text: str, keep_last: int = 4, asked: NumberKind | None = None) -> str:
     return apply_masks(text, locate_pii_en(text, keep_last, asked)[1])
-
-
-_WORD_DIGIT = dict(
-    zip(
-        ["zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"],
-        "00123456789",
-        strict=True,
-    )
-)
